@@ -1,0 +1,247 @@
+//! The app: wires configuration, store, secrets and the two listeners, and stops them cleanly.
+//! Both `faurya serve` and the desktop shell run exactly this.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::broadcast;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{Config, ensure_data_dir};
+use crate::http::auth::AdminAccess;
+use crate::secrets::{self, Aad, KeySource, Secret, Sealer};
+use crate::store::{self, Store, StoreError};
+
+/// Addresses the listeners actually bound (a configured port 0 becomes a real port).
+#[derive(Clone, Copy, Debug)]
+pub struct BoundAddrs {
+    pub public: SocketAddr,
+    pub admin: SocketAddr,
+}
+
+/// Something the UI should refresh for; sent to `/api/stream` subscribers and the desktop shell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveEvent {
+    Settings,
+    Connection(String),
+    Delivery(i64),
+    Payment(i64),
+}
+
+/// Shared state of every handler; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub sealer: Arc<Sealer>,
+    pub admin: Arc<AdminAccess>,
+    pub addrs: BoundAddrs,
+    pub live: broadcast::Sender<LiveEvent>,
+}
+
+impl AppState {
+    /// Tells live subscribers; nobody listening is fine.
+    pub fn publish(&self, event: LiveEvent) {
+        let _ = self.live.send(event);
+    }
+
+    /// The URL providers must deliver to: pinned by flag/env, else the one saved in Settings.
+    pub async fn public_url(&self) -> Result<Option<String>, StoreError> {
+        if let Some(url) = &self.config.public_url {
+            return Ok(Some(url.clone()));
+        }
+        self.store.read(|conn| store::settings::get(conn, store::settings::PUBLIC_URL)).await
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    #[error("could not create the data directory {path}: {source}")]
+    DataDir { path: String, source: std::io::Error },
+    #[error(transparent)]
+    Secrets(#[from] secrets::SecretError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "the master key from {key_source} does not open the secrets stored in {db}: it is not the key that sealed them. \
+         Restore the original key (FAURYA_MASTER_KEY, the OS keychain entry, or master.key in the data dir)."
+    )]
+    WrongMasterKey { key_source: KeySource, db: String },
+    #[error("could not listen on {addr} ({what}): {source}. Is another Faurya running? Pick another port with {flag}, or 0 for any free port.")]
+    Bind { what: &'static str, flag: &'static str, addr: SocketAddr, source: std::io::Error },
+    #[error("could not read or write the admin token file {path}: {source}")]
+    AdminToken { path: String, source: std::io::Error },
+    #[error("startup task failed: {0}")]
+    Task(String),
+}
+
+/// A started app. Dropping it does not stop it; call [`RunningApp::shutdown`].
+pub struct RunningApp {
+    pub addrs: BoundAddrs,
+    pub key_source: KeySource,
+    state: AppState,
+    cancel: CancellationToken,
+    tasks: JoinSet<()>,
+}
+
+impl RunningApp {
+    /// Opening this URL signs the browser in (it sets the session cookie).
+    pub fn login_url(&self) -> String {
+        format!("http://{}/login?token={}", self.addrs.admin, self.state.admin.token().expose())
+    }
+
+    pub fn admin_url(&self) -> String {
+        format!("http://{}", self.addrs.admin)
+    }
+
+    pub fn public_listener_url(&self) -> String {
+        format!("http://{}", self.addrs.public)
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {
+        self.state.live.subscribe()
+    }
+
+    /// Stops accepting connections, lets requests in flight finish, then flushes the store.
+    pub async fn shutdown(mut self) {
+        self.cancel.cancel();
+        while self.tasks.join_next().await.is_some() {}
+        self.state.store.close().await;
+        tracing::info!("stopped");
+    }
+}
+
+pub struct App;
+
+impl App {
+    pub async fn start(config: Config) -> Result<RunningApp, StartError> {
+        let config = Arc::new(config);
+        let setup_config = config.clone();
+        let (store, sealer, key_source, token) = tokio::task::spawn_blocking(move || open_data_dir(&setup_config))
+            .await
+            .map_err(|e| StartError::Task(e.to_string()))??;
+        check_master_key(&store, &sealer, &key_source).await?;
+
+        let public_listener = bind(config.public_addr, "public listener", "--public-addr").await?;
+        let admin_listener = bind(config.admin_addr, "admin listener", "--admin-addr").await?;
+        let addrs = BoundAddrs {
+            public: public_listener.local_addr().map_err(|e| bind_error(config.public_addr, "public listener", "--public-addr", e))?,
+            admin: admin_listener.local_addr().map_err(|e| bind_error(config.admin_addr, "admin listener", "--admin-addr", e))?,
+        };
+
+        let (live, _) = broadcast::channel(256);
+        let state = AppState {
+            admin: Arc::new(AdminAccess::new(token, addrs.admin.port(), config.admin_host.clone())),
+            config,
+            store,
+            sealer: Arc::new(sealer),
+            addrs,
+            live,
+        };
+
+        let cancel = CancellationToken::new();
+        let mut tasks = JoinSet::new();
+        for (listener, router, name) in [
+            (public_listener, crate::http::public_router(state.clone()), "public"),
+            (admin_listener, crate::http::admin_router(state.clone()), "admin"),
+        ] {
+            let cancel = cancel.clone();
+            tasks.spawn(async move {
+                let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+                    .with_graceful_shutdown(cancel.cancelled_owned())
+                    .await;
+                if let Err(e) = served {
+                    tracing::error!(listener = name, error = %e, "listener stopped");
+                }
+            });
+        }
+        tracing::info!(public = %addrs.public, admin = %addrs.admin, key = %key_source, "listening");
+        Ok(RunningApp { addrs, key_source, state, cancel, tasks })
+    }
+}
+
+async fn bind(addr: SocketAddr, what: &'static str, flag: &'static str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(addr).await.map_err(|e| bind_error(addr, what, flag, e))
+}
+
+fn bind_error(addr: SocketAddr, what: &'static str, flag: &'static str, source: std::io::Error) -> StartError {
+    StartError::Bind { what, flag, addr, source }
+}
+
+/// Blocking start-up work: data dir, master key, database, admin token.
+fn open_data_dir(config: &Config) -> Result<(Store, Sealer, KeySource, Secret), StartError> {
+    let dir = &config.data_dir;
+    ensure_data_dir(dir).map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
+    let (key, key_source) = secrets::load_master_key(dir, config.master_key.as_deref(), config.keychain)?;
+    let sealer = Sealer::new(key.bytes());
+    let store = Store::open(&config.db_path())?;
+    let token = match &config.admin_token {
+        Some(token) => Secret::new(token.clone()),
+        None => load_or_create_admin_token(dir)?,
+    };
+    Ok((store, sealer, key_source, token))
+}
+
+const KEY_CHECK_PLAINTEXT: &[u8] = b"faurya master key check";
+
+fn key_check_aad() -> Aad<'static> {
+    Aad { table: "settings", row: store::settings::MASTER_KEY_CHECK, purpose: "key_check" }
+}
+
+/// Proves at start that this master key is the one that sealed the stored secrets, so a wrong
+/// key is one clear message now instead of failures at every webhook later.
+async fn check_master_key(store: &Store, sealer: &Sealer, source: &KeySource) -> Result<(), StartError> {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD as B64;
+    let stored = store.read(|conn| store::settings::get(conn, store::settings::MASTER_KEY_CHECK)).await?;
+    match stored {
+        Some(text) => {
+            let sealed = B64.decode(text).map_err(|e| StoreError::Corrupt(format!("master key check: {e}")))?;
+            match sealer.open(&sealed, key_check_aad()) {
+                Ok(plain) if plain.as_slice() == KEY_CHECK_PLAINTEXT => Ok(()),
+                _ => Err(StartError::WrongMasterKey { key_source: source.clone(), db: store.path().display().to_string() }),
+            }
+        }
+        None => {
+            let sealed = B64.encode(sealer.seal(KEY_CHECK_PLAINTEXT, key_check_aad())?);
+            store.write(move |conn| store::settings::set(conn, store::settings::MASTER_KEY_CHECK, &sealed)).await?;
+            Ok(())
+        }
+    }
+}
+
+const ADMIN_TOKEN_FILE: &str = "admin-token";
+
+fn load_or_create_admin_token(dir: &std::path::Path) -> Result<Secret, StartError> {
+    let path = dir.join(ADMIN_TOKEN_FILE);
+    let io = |source| StartError::AdminToken { path: path.display().to_string(), source };
+    match std::fs::read_to_string(&path) {
+        Ok(text) if text.trim().len() >= 16 => return Ok(Secret::new(text.trim())),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(io(e)),
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| StartError::Task(format!("random token: {e}")))?;
+    let token = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    use std::io::Write;
+    let mut file = options.open(&path).map_err(io)?;
+    file.write_all(token.as_bytes()).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    Ok(Secret::new(token))
+}

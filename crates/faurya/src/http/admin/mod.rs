@@ -1,0 +1,28 @@
+//! The admin listener: the UI, `/login`, and the JSON API under `/api` (one router per
+//! resource, all behind the admin token).
+
+mod health;
+mod settings;
+
+use axum::Router;
+use axum::middleware::from_extractor_with_state;
+use axum::routing::{get, post};
+
+use super::auth::{self, AdminAuth};
+use crate::app::AppState;
+
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .merge(health::router())
+        .merge(settings::router())
+        .fallback(super::not_found)
+        .method_not_allowed_fallback(super::method_not_allowed)
+        // A layer, not a per-handler argument: no endpoint can forget to require the token.
+        .layer(from_extractor_with_state::<AdminAuth, AppState>(state.clone()));
+    let routes = Router::new()
+        .route("/login", get(auth::login))
+        .route("/logout", post(auth::logout))
+        .nest("/api", api)
+        .fallback(super::ui::serve);
+    super::admin_stack(routes, state)
+}

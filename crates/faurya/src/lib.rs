@@ -1,0 +1,17 @@
+//! Faurya: self-hosted revenue attribution. Provider webhooks (Whop, Paddle) arrive through a
+//! tunnel at the public listener, are verified, stored byte-exact in SQLite, deduplicated, and
+//! turned into payments tied to the visitor and session that started checkout. The admin
+//! listener serves the UI and its API.
+//!
+//! This crate is the whole product and knows nothing of Tauri; the desktop shell only starts
+//! [`App`] and opens a window on its admin URL.
+
+pub mod app;
+pub mod config;
+pub mod http;
+pub mod providers;
+pub mod secrets;
+pub mod store;
+
+pub use app::{App, AppState, RunningApp, StartError};
+pub use config::Config;

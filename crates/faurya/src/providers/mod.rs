@@ -1,0 +1,59 @@
+//! Payment providers. Each provider module has the same shape: an API client for its webhook
+//! endpoints, signature verification of deliveries, and payload parsing into payments and
+//! refunds. Everything shared (sealing, storage, dedupe, the inspector) lives outside them.
+
+use axum::http::StatusCode;
+
+/// What went wrong talking to a provider, with a message the founder can act on.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct ProviderError {
+    pub kind: ProviderErrorKind,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProviderErrorKind {
+    /// The key was rejected (wrong key, or the other environment's key).
+    Unauthorized,
+    /// The key is valid but may not do this (missing permission, other account).
+    Forbidden,
+    /// The thing addressed does not exist (unknown company, deleted webhook).
+    NotFound,
+    /// The provider refuses a duplicate.
+    Conflict,
+    /// The provider rejected the request's content.
+    Invalid,
+    RateLimited,
+    Timeout,
+    Unreachable,
+    /// Any other error answer, or an answer not in the documented shape.
+    Upstream,
+}
+
+impl ProviderError {
+    pub fn new(kind: ProviderErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+
+    pub fn http_status(&self) -> StatusCode {
+        match self.kind {
+            ProviderErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
+            _ => StatusCode::BAD_GATEWAY,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self.kind {
+            ProviderErrorKind::Unauthorized => "provider_unauthorized",
+            ProviderErrorKind::Forbidden => "provider_forbidden",
+            ProviderErrorKind::NotFound => "provider_not_found",
+            ProviderErrorKind::Conflict => "provider_conflict",
+            ProviderErrorKind::Invalid => "provider_invalid_request",
+            ProviderErrorKind::RateLimited => "provider_rate_limited",
+            ProviderErrorKind::Timeout => "provider_timeout",
+            ProviderErrorKind::Unreachable => "provider_unreachable",
+            ProviderErrorKind::Upstream => "provider_error",
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! The `deliveries` table group.

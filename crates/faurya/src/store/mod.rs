@@ -1,0 +1,174 @@
+//! The SQLite store: one writer thread that commits in groups, a small pool of readers.
+//!
+//! Why a writer thread: SQLite allows one writer at a time, and every acknowledged webhook must
+//! be fsynced before the provider gets its 2xx. One thread that drains a queue and commits all
+//! waiting writes in one transaction pays one fsync for the whole group, so throughput grows
+//! with load instead of being capped at one fsync per delivery. Async code never blocks on
+//! SQLite: writes go through a channel, reads through `spawn_blocking`.
+
+mod migrations;
+mod writer;
+
+pub mod connections;
+pub mod deliveries;
+pub mod payments;
+pub mod settings;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use migrations::{SCHEMA_VERSION, migrate};
+use writer::Writer;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error(
+        "the database {path} was written by a newer Faurya (schema version {found}, this build knows up to {known}). \
+         Install the newer version again, or restore a backup made with this version."
+    )]
+    TooNew { path: PathBuf, found: i64, known: i64 },
+    #[error("could not migrate the database: {0}")]
+    Migration(String),
+    #[error("the database could not commit the write: {0}")]
+    Write(String),
+    #[error("the store is shut down")]
+    Closed,
+    #[error("a database task panicked: {0}")]
+    Panicked(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("not found")]
+    NotFound,
+    #[error("stored data is invalid: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_unique_violation(err: &rusqlite::Error) -> bool {
+        matches!(
+            err,
+            rusqlite::Error::SqliteFailure(e, _)
+                if e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                    || e.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database. Blocking: call before the runtime
+    /// serves requests, or from `spawn_blocking`.
+    pub fn open(path: &Path) -> Result<Self> {
+        create_private(path);
+        let mut conn = Connection::open(path)?;
+        configure(&conn, false)?;
+        migrate(&mut conn, path)?;
+        let writer = Writer::start(conn)?;
+        Ok(Self { inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: Mutex::new(Vec::new()) }) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` inside the writer's current group transaction (in a savepoint of its own, so a
+    /// failing job rolls back alone) and returns once the group is committed and fsynced.
+    pub async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.submit(f).await
+    }
+
+    /// Runs a read-only `f` on a pooled connection on the blocking thread pool.
+    pub async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || store.read_blocking(f))
+            .await
+            .map_err(|e| StoreError::Panicked(e.to_string()))?
+    }
+
+    /// The blocking form of [`Store::read`], for code already off the runtime.
+    pub fn read_blocking<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.inner.readers.lock().expect("reader pool poisoned").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => {
+                let conn = Connection::open_with_flags(
+                    &self.inner.path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                )?;
+                configure(&conn, true)?;
+                conn
+            }
+        };
+        let result = f(&conn);
+        let mut readers = self.inner.readers.lock().expect("reader pool poisoned");
+        if readers.len() < 8 {
+            readers.push(conn);
+        }
+        result
+    }
+
+    /// Stops the writer after it has committed everything queued so far.
+    pub async fn close(&self) {
+        self.inner.writer.close().await;
+    }
+}
+
+/// Creates the database file readable by its owner only; SQLite gives the -wal and -shm files the
+/// same mode. (Failure here is not fatal: SQLite creates the file itself, and the data dir is
+/// private anyway.)
+fn create_private(path: &Path) {
+    #[cfg(unix)]
+    if !path.exists() {
+        use std::os::unix::fs::OpenOptionsExt;
+        let _ = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path);
+    }
+}
+
+/// Per-connection settings. WAL lets readers run while the writer commits; `synchronous=FULL`
+/// fsyncs the WAL at every commit, because an acknowledged delivery must survive a power cut.
+fn configure(conn: &Connection, read_only: bool) -> Result<()> {
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    if read_only {
+        conn.pragma_update(None, "query_only", true)?;
+    } else {
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+    }
+    conn.pragma_update(None, "foreign_keys", true)?;
+    Ok(())
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// RFC 3339 text for a stored millisecond time.
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms).map(|t| t.to_string()).unwrap_or_default()
+}

@@ -1,0 +1,228 @@
+//! The single writer: a thread that owns the write connection, drains the job queue, and runs
+//! every job it finds in one transaction (group commit). Each job gets a savepoint, so one
+//! failing job rolls back alone; its caller hears about the outcome only after COMMIT, so an
+//! `Ok` always means "durably on disk".
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rusqlite::Connection;
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Result, StoreError};
+
+/// Jobs taken into one transaction at most; bounds the latency one group adds.
+const MAX_GROUP: usize = 512;
+/// Queue length before `write` callers wait (backpressure instead of unbounded memory).
+const QUEUE: usize = 4096;
+
+/// A queued write. `run` executes it inside the group transaction and returns the reply to send
+/// once the commit outcome is known; `refuse` answers a job that never got to run.
+trait WriteJob: Send {
+    fn run(self: Box<Self>, conn: &Connection) -> Reply;
+    fn refuse(self: Box<Self>, reason: String);
+}
+
+type Job = Box<dyn WriteJob>;
+type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+
+struct Pending<F, T> {
+    f: F,
+    reply: oneshot::Sender<Result<T>>,
+}
+
+impl<F, T> WriteJob for Pending<F, T>
+where
+    F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    T: Send + 'static,
+{
+    fn run(self: Box<Self>, conn: &Connection) -> Reply {
+        let Pending { f, reply } = *self;
+        let outcome = in_savepoint(conn, f);
+        Box::new(move |commit| {
+            let answer = match (outcome, commit) {
+                (Ok(value), Ok(())) => Ok(value),
+                (Err(e), _) => Err(e),
+                (Ok(_), Err(commit_error)) => Err(StoreError::Write(commit_error)),
+            };
+            let _ = reply.send(answer);
+        })
+    }
+
+    fn refuse(self: Box<Self>, reason: String) {
+        let _ = self.reply.send(Err(StoreError::Write(reason)));
+    }
+}
+
+enum Message {
+    Job(Job),
+    Close(oneshot::Sender<()>),
+}
+
+pub(super) struct Writer {
+    tx: mpsc::Sender<Message>,
+}
+
+impl Writer {
+    pub(super) fn start(conn: Connection) -> Result<Self> {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        std::thread::Builder::new()
+            .name("faurya-db-writer".into())
+            .spawn(move || run(conn, rx))
+            .map_err(|e| StoreError::Panicked(format!("could not start the writer thread: {e}")))?;
+        Ok(Self { tx })
+    }
+
+    pub(super) async fn submit<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, reply_rx) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(Pending { f, reply });
+        self.tx.send(Message::Job(job)).await.map_err(|_| StoreError::Closed)?;
+        reply_rx.await.map_err(|_| StoreError::Closed)?
+    }
+
+    pub(super) async fn close(&self) {
+        let (done_tx, done_rx) = oneshot::channel();
+        if self.tx.send(Message::Close(done_tx)).await.is_ok() {
+            let _ = done_rx.await;
+        }
+    }
+}
+
+fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+    conn.execute_batch("SAVEPOINT job")?;
+    let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|panic| {
+        let what = panic
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".into());
+        Err(StoreError::Panicked(what))
+    });
+    if outcome.is_err() {
+        conn.execute_batch("ROLLBACK TO job")?;
+    }
+    conn.execute_batch("RELEASE job")?;
+    outcome
+}
+
+fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
+    let mut closing: Option<oneshot::Sender<()>> = None;
+    while closing.is_none() {
+        let Some(first) = rx.blocking_recv() else { break };
+        let mut jobs = Vec::new();
+        match first {
+            Message::Job(job) => jobs.push(job),
+            Message::Close(done) => closing = Some(done),
+        }
+        while closing.is_none() && jobs.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(Message::Job(job)) => jobs.push(job),
+                Ok(Message::Close(done)) => closing = Some(done),
+                Err(_) => break,
+            }
+        }
+        if !jobs.is_empty() {
+            run_group(&conn, jobs);
+        }
+    }
+    // Whatever was queued behind the close request still gets an answer.
+    rx.close();
+    let mut late = Vec::new();
+    while let Ok(Message::Job(job)) = rx.try_recv() {
+        late.push(job);
+    }
+    if !late.is_empty() {
+        run_group(&conn, late);
+    }
+    drop(conn);
+    if let Some(done) = closing {
+        let _ = done.send(());
+    }
+}
+
+fn run_group(conn: &Connection, jobs: Vec<Job>) {
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        for job in jobs {
+            job.refuse(e.to_string());
+        }
+        return;
+    }
+    let replies: Vec<Reply> = jobs.into_iter().map(|job| job.run(conn)).collect();
+    let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    if commit.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
+    }
+    for reply in replies {
+        reply(commit.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::Store;
+    use super::*;
+
+    fn store() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).unwrap();
+        (dir, store)
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failing_job_rolls_back_alone() {
+        let (_dir, store) = store();
+        let ok = store.write(|c| Ok(c.execute("INSERT INTO settings VALUES ('a', '1', 0)", [])?));
+        let bad = store.write(|c| {
+            c.execute("INSERT INTO settings VALUES ('b', '1', 0)", [])?;
+            Err::<(), _>(StoreError::Conflict("no".into()))
+        });
+        let panics = store.write(|c| -> Result<()> {
+            c.execute("INSERT INTO settings VALUES ('c', '1', 0)", [])?;
+            panic!("boom")
+        });
+        let (ok, bad, panics) = tokio::join!(ok, bad, panics);
+        assert_eq!(ok.unwrap(), 1);
+        assert!(matches!(bad, Err(StoreError::Conflict(_))));
+        assert!(matches!(panics, Err(StoreError::Panicked(ref m)) if m == "boom"));
+        let keys: Vec<String> = store
+            .read(|c| {
+                let mut stmt = c.prepare("SELECT key FROM settings ORDER BY key")?;
+                let rows = stmt.query_map([], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+                Ok(rows)
+            })
+            .await
+            .unwrap();
+        assert_eq!(keys, vec!["a".to_string()]);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn many_concurrent_writes_all_land() {
+        let (_dir, store) = store();
+        let mut handles = Vec::new();
+        for i in 0..500 {
+            let store = store.clone();
+            handles.push(tokio::spawn(async move {
+                store
+                    .write(move |c| Ok(c.execute("INSERT INTO settings VALUES (?1, 'v', 0)", [format!("k{i}")])?))
+                    .await
+            }));
+        }
+        for h in handles {
+            h.await.unwrap().unwrap();
+        }
+        let n: i64 = store.read(|c| Ok(c.query_row("SELECT count(*) FROM settings", [], |r| r.get(0))?)).await.unwrap();
+        assert_eq!(n, 500);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn close_answers_queued_writes_then_refuses() {
+        let (_dir, store) = store();
+        store.write(|c| Ok(c.execute("INSERT INTO settings VALUES ('a', '1', 0)", [])?)).await.unwrap();
+        store.close().await;
+        let after = store.write(|c| Ok(c.execute("INSERT INTO settings VALUES ('b', '1', 0)", [])?)).await;
+        assert!(matches!(after, Err(StoreError::Closed)));
+    }
+}

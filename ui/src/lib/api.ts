@@ -1,0 +1,206 @@
+// Fetch wrapper for the admin API (docs/API.md) with typed errors.
+// The session cookie set by /login is HttpOnly, so every call simply goes same-origin.
+
+import type {
+  Connection,
+  Environment,
+  EventDetail,
+  EventStatus,
+  EventSummary,
+  Health,
+  Page,
+  Payment,
+  RemoveResult,
+  Settings,
+  SettingsUpdate,
+  TunnelTestResult,
+} from './types';
+
+/** An error answered by the API, or a failure to reach it (status 0). */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly fields: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, fields: Record<string, string> = {}) {
+    super(message);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.fields = fields;
+  }
+
+  /** The endpoint does not exist in the running backend (it lands issue by issue). */
+  get unavailable(): boolean {
+    return this.status === 404 || this.status === 405 || this.status === 501 || this.code === 'not_json';
+  }
+
+  get offline(): boolean {
+    return this.status === 0;
+  }
+
+  /** The message of a field error, if the API tied one to this request field. */
+  field(name: string): string | undefined {
+    return this.fields[name];
+  }
+}
+
+export function asApiError(e: unknown): ApiError {
+  if (e instanceof ApiError) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new ApiError(0, 'client', message);
+}
+
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+
+/** Called whenever the API answers 401: the session cookie is missing or stale. */
+export function onUnauthorized(fn: Listener): () => void {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+type Query = Record<string, string | number | boolean | null | undefined>;
+
+export function withQuery(path: string, query?: Query): string {
+  if (!query) return path;
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query)) {
+    if (v === undefined || v === null || v === '') continue;
+    params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  body?: unknown;
+  query?: Query;
+  signal?: AbortSignal;
+}
+
+export async function request<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const init: RequestInit = {
+    method: opts.method ?? 'GET',
+    credentials: 'same-origin',
+    headers: { Accept: 'application/json' },
+    signal: opts.signal,
+  };
+  if (opts.body !== undefined) {
+    init.headers = { ...init.headers, 'Content-Type': 'application/json' };
+    init.body = JSON.stringify(opts.body);
+  }
+
+  let res: Response;
+  try {
+    res = await fetch(withQuery(path, opts.query), init);
+  } catch (e) {
+    if (e instanceof DOMException && e.name === 'AbortError') throw e;
+    throw new ApiError(
+      0,
+      'network',
+      'Cannot reach the Faurya server. Check that `faurya serve` (or the desktop app) is still running.',
+    );
+  }
+
+  const text = await res.text();
+  let json: unknown = undefined;
+  if (text) {
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+  }
+
+  if (res.status === 401) {
+    unauthorizedListeners.forEach((fn) => fn());
+  }
+
+  if (!res.ok) {
+    const err = (json as { error?: { code?: string; message?: string; fields?: Record<string, string> } })?.error;
+    throw new ApiError(
+      res.status,
+      err?.code ?? statusCode(res.status),
+      err?.message ?? fallbackMessage(res.status),
+      err?.fields ?? {},
+    );
+  }
+  if (json === undefined) {
+    // An HTML page (e.g. a UI fallback route) where JSON was expected: no such endpoint here.
+    throw new ApiError(res.status, 'not_json', 'The server answered something other than JSON.');
+  }
+  return json as T;
+}
+
+function statusCode(status: number): string {
+  if (status === 404) return 'not_found';
+  if (status === 401) return 'unauthorized';
+  if (status >= 500) return 'internal';
+  return 'http_' + status;
+}
+
+function fallbackMessage(status: number): string {
+  if (status === 401) return 'You are signed out. Open the admin login URL again.';
+  if (status === 404) return 'Not available in this build.';
+  if (status === 413) return 'The request was too large.';
+  if (status >= 500) return `The server failed (HTTP ${status}). The details are in its log.`;
+  return `The request failed (HTTP ${status}).`;
+}
+
+// ---- endpoints -------------------------------------------------------------------------------
+
+export const api = {
+  health: (signal?: AbortSignal) => request<Health>('/api/health', { signal }),
+
+  settings: () => request<Settings>('/api/settings'),
+  updateSettings: (patch: SettingsUpdate) => request<Settings>('/api/settings', { method: 'PUT', body: patch }),
+  testTunnel: () => request<TunnelTestResult>('/api/tunnel/test', { method: 'POST', body: {} }),
+
+  connections: async () => (await request<{ connections: Connection[] }>('/api/connections')).connections,
+  connectWhop: (body: { api_key: string; company_id: string; environment: Environment }) =>
+    request<Connection>('/api/connections/whop', { method: 'POST', body }),
+  connectPaddle: (body: { api_key: string; environment: Environment }) =>
+    request<Connection>('/api/connections/paddle', { method: 'POST', body }),
+  removeConnection: (id: string, force = false) =>
+    request<RemoveResult>(`/api/connections/${encodeURIComponent(id)}`, {
+      method: 'DELETE',
+      query: force ? { force: 'true' } : undefined,
+    }),
+
+  events: async (q: EventQuery, signal?: AbortSignal): Promise<Page<EventSummary>> => {
+    const r = await request<{ events: EventSummary[]; next_cursor: string | null }>('/api/events', {
+      query: { ...q },
+      signal,
+    });
+    return { items: r.events, next_cursor: r.next_cursor };
+  },
+  event: (id: string, signal?: AbortSignal) => request<EventDetail>(`/api/events/${encodeURIComponent(id)}`, { signal }),
+  rawEventUrl: (id: string) => `/api/events/${encodeURIComponent(id)}/raw`,
+  reprocess: (id: string) =>
+    request<EventDetail>(`/api/events/${encodeURIComponent(id)}/reprocess`, { method: 'POST', body: {} }),
+
+  payments: async (q: PaymentQuery, signal?: AbortSignal): Promise<Page<Payment>> => {
+    const r = await request<{ payments: Payment[]; next_cursor: string | null }>('/api/payments', {
+      query: { ...q },
+      signal,
+    });
+    return { items: r.payments, next_cursor: r.next_cursor };
+  },
+};
+
+export interface EventQuery {
+  provider?: string;
+  status?: EventStatus | '';
+  type?: string;
+  q?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface PaymentQuery {
+  provider?: string;
+  limit?: number;
+  cursor?: string | null;
+}

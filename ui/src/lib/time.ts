@@ -1,0 +1,59 @@
+// Dates from the API are RFC 3339 strings in UTC; show them in the user's time zone.
+
+const dateTime = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
+const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
+const timeWithSeconds = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+});
+const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
+
+function parse(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? null : d;
+}
+
+export function formatDateTime(iso: string | null | undefined): string {
+  const d = parse(iso);
+  return d ? dateTime.format(d) : '—';
+}
+
+export function formatDate(iso: string | null | undefined): string {
+  const d = parse(iso);
+  return d ? dateOnly.format(d) : '—';
+}
+
+export function formatTimeSeconds(iso: string | null | undefined): string {
+  const d = parse(iso);
+  return d ? timeWithSeconds.format(d) : '—';
+}
+
+/** Full, unambiguous timestamp for a title attribute. */
+export function formatExact(iso: string | null | undefined): string {
+  const d = parse(iso);
+  return d ? `${d.toString()} (${iso})` : '';
+}
+
+export function formatRelative(iso: string | null | undefined, now = Date.now()): string {
+  const d = parse(iso);
+  if (!d) return '—';
+  const secs = Math.round((d.getTime() - now) / 1000);
+  const abs = Math.abs(secs);
+  if (abs < 45) return 'just now';
+  if (abs < 3600) return relative.format(Math.round(secs / 60), 'minute');
+  if (abs < 86400) return relative.format(Math.round(secs / 3600), 'hour');
+  if (abs < 86400 * 30) return relative.format(Math.round(secs / 86400), 'day');
+  return dateOnly.format(d);
+}
+
+/** Local calendar day key (YYYY-MM-DD) of a timestamp, for daily buckets. */
+export function localDayKey(d: Date): string {
+  const y = d.getFullYear();
+  const m = String(d.getMonth() + 1).padStart(2, '0');
+  const day = String(d.getDate()).padStart(2, '0');
+  return `${y}-${m}-${day}`;
+}

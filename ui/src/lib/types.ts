@@ -1,0 +1,146 @@
+// Shapes of the admin API (docs/API.md). Keep in step with that document.
+
+export type Provider = 'whop' | 'paddle';
+export type Environment = 'production' | 'sandbox';
+
+export interface Health {
+  ok: boolean;
+  version: string;
+}
+
+export type PublicUrlSource = 'flag' | 'settings' | 'tunnel' | null;
+
+export interface Settings {
+  public_url: string | null;
+  public_url_source: PublicUrlSource;
+  data_dir: string;
+  public_addr: string;
+  admin_addr: string;
+  version: string;
+  signature_tolerance_secs: number;
+  /** Proposed for the tunnel work (issue 6); absent until the backend has it. */
+  tunnel?: TunnelStatus;
+}
+
+export interface SettingsUpdate {
+  public_url?: string | null;
+  signature_tolerance_secs?: number;
+  tunnel?: TunnelUpdate;
+}
+
+export type TunnelBackend = 'none' | 'cloudflared' | 'ngrok' | 'bore' | 'manual';
+export type TunnelState = 'off' | 'starting' | 'up' | 'down';
+
+/** The tunnel shape this UI proposes for issue 6 (see the UI report). */
+export interface TunnelStatus {
+  backend: TunnelBackend;
+  state: TunnelState;
+  url: string | null;
+  error: string | null;
+  updated_at: string | null;
+  cloudflared?: { installed: boolean; path: string | null };
+  ngrok?: { authtoken_set: boolean; masked_authtoken: string | null; domain: string | null };
+  bore?: { host: string | null; port: number | null; secret_set: boolean };
+}
+
+export interface TunnelUpdate {
+  backend: TunnelBackend;
+  ngrok?: { authtoken?: string; domain?: string | null };
+  bore?: { host: string; port: number; secret?: string | null };
+}
+
+export interface TunnelTestResult {
+  ok: boolean;
+  url: string;
+  status: number | null;
+  rtt_ms: number | null;
+  error: string | null;
+}
+
+export type SyncState = 'ok' | 'pending' | 'failed';
+
+export interface Connection {
+  id: string;
+  provider: Provider;
+  environment: Environment;
+  account_id: string | null;
+  masked_key: string;
+  webhook_id: string | null;
+  webhook_url: string;
+  created_at: string;
+  last_delivery_at: string | null;
+  deliveries: number;
+  sync: { state: SyncState; error: string | null; updated_at: string | null } | null;
+}
+
+export interface RemoveResult {
+  removed: boolean;
+  webhook_deleted: boolean;
+  warning?: string;
+}
+
+export type EventStatus = 'processed' | 'duplicate' | 'ignored' | 'failed' | 'rejected';
+export const EVENT_STATUSES: EventStatus[] = ['processed', 'duplicate', 'ignored', 'failed', 'rejected'];
+
+export interface EventSummary {
+  id: string;
+  provider: Provider;
+  connection_id: string | null;
+  delivery_id: string | null;
+  event_type: string | null;
+  received_at: string;
+  verdict: 'verified' | 'rejected';
+  status: EventStatus;
+  error: string | null;
+  amount_minor: number | null;
+  currency: string | null;
+  payment_id: number | null;
+}
+
+export interface EventDetail extends EventSummary {
+  headers: [string, string][];
+  body_text: string | null;
+  body_base64: string;
+  body_size: number;
+  duplicate_of: string | null;
+  payment: Payment | null;
+}
+
+export interface Refund {
+  provider_refund_id: string;
+  amount_minor: number;
+  status: string;
+  created_at: string;
+}
+
+export interface Payment {
+  id: number;
+  provider: Provider;
+  connection_id: string | null;
+  provider_payment_id: string;
+  amount_minor: number;
+  currency: string;
+  status: string;
+  refunded_minor: number;
+  net_minor: number;
+  visitor_id: string | null;
+  session_id: string | null;
+  attribution_token: string | null;
+  order_id: string | null;
+  customer_email: string | null;
+  paid_at: string | null;
+  created_at: string;
+  delivery_id: string | null;
+  refunds: Refund[];
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export const PROVIDER_NAMES: Record<Provider, string> = { whop: 'Whop', paddle: 'Paddle' };
+
+export function providerName(p: string): string {
+  return (PROVIDER_NAMES as Record<string, string>)[p] ?? p;
+}
