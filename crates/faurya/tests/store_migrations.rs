@@ -1,0 +1,80 @@
+//! Migrations on an empty and on an existing database, and the refusal of a newer one.
+
+use faurya::store::{SCHEMA_VERSION, Store, StoreError, settings};
+
+fn user_version(path: &std::path::Path) -> i64 {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.pragma_query_value(None, "user_version", |r| r.get(0)).unwrap()
+}
+
+fn tables(path: &std::path::Path) -> Vec<String> {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    let mut stmt = conn.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").unwrap();
+    stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[tokio::test]
+async fn an_empty_database_gets_the_whole_schema_in_wal_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.db");
+    let store = Store::open(&path).unwrap();
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    let names = tables(&path);
+    for table in ["connections", "deliveries", "payments", "refunds", "rejected_deliveries", "settings"] {
+        assert!(names.iter().any(|n| n == table), "missing {table} in {names:?}");
+    }
+    let mode: String = store.read(|c| Ok(c.pragma_query_value(None, "journal_mode", |r| r.get(0))?)).await.unwrap();
+    assert_eq!(mode.to_lowercase(), "wal");
+    store.close().await;
+}
+
+#[tokio::test]
+async fn an_existing_database_keeps_its_data_across_opens() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.db");
+    let store = Store::open(&path).unwrap();
+    store.write(|c| settings::set(c, "public_url", "https://kept.example.com")).await.unwrap();
+    store.close().await;
+    drop(store);
+
+    let store = Store::open(&path).unwrap();
+    let value = store.read(|c| settings::get(c, "public_url")).await.unwrap();
+    assert_eq!(value.as_deref(), Some("https://kept.example.com"));
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_database_migrated_by_a_newer_version_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.db");
+    Store::open(&path).unwrap().close().await;
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+    drop(conn);
+    match Store::open(&path) {
+        Err(StoreError::TooNew { found, known, .. }) => {
+            assert_eq!(found, SCHEMA_VERSION + 1);
+            assert_eq!(known, SCHEMA_VERSION);
+        }
+        Err(other) => panic!("wrong error: {other}"),
+        Ok(_) => panic!("a newer database must be refused"),
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_master_key_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = faurya::Config::ephemeral(dir.path().join("data"));
+    config.master_key = Some(base64_key(1));
+    config.admin_token = Some("x".repeat(32));
+    faurya::App::start(config.clone()).await.unwrap().shutdown().await;
+    config.master_key = Some(base64_key(2));
+    let err = faurya::App::start(config).await.err().expect("refused");
+    assert!(err.to_string().contains("not the key that sealed them"), "{err}");
+}
+
+fn base64_key(byte: u8) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode([byte; 32])
+}
