@@ -39,6 +39,8 @@ pub struct AppState {
     pub admin: Arc<AdminAccess>,
     pub addrs: BoundAddrs,
     pub live: broadcast::Sender<LiveEvent>,
+    /// One HTTP client (connection pool, rustls) for every provider API call.
+    pub http: reqwest::Client,
 }
 
 impl AppState {
@@ -138,7 +140,14 @@ impl App {
         };
 
         let (live, _) = broadcast::channel(256);
+        let http = reqwest::Client::builder()
+            .timeout(config.provider_timeout)
+            .connect_timeout(config.provider_timeout.min(std::time::Duration::from_secs(10)))
+            .user_agent(concat!("faurya/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| StartError::Task(format!("HTTP client: {e}")))?;
         let state = AppState {
+            http,
             admin: Arc::new(AdminAccess::new(token, addrs.admin.port(), config.admin_host.clone())),
             config,
             store,
@@ -164,6 +173,10 @@ impl App {
             });
         }
         tracing::info!(public = %addrs.public, admin = %addrs.admin, key = %key_source, "listening");
+        {
+            let state = state.clone();
+            tasks.spawn(async move { crate::connections::recover_pending(&state).await });
+        }
         Ok(RunningApp { addrs, key_source, state, cancel, tasks })
     }
 }

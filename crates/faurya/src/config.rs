@@ -7,9 +7,14 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use reqwest::Url;
+
+use crate::providers::transport::RetryPolicy;
+
+pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(20);
 
 pub const DEFAULT_PUBLIC_ADDR: &str = "127.0.0.1:8787";
 pub const DEFAULT_ADMIN_ADDR: &str = "127.0.0.1:8788";
@@ -99,6 +104,9 @@ pub struct Config {
     pub master_key: Option<String>,
     pub whop_api_base: Option<String>,
     pub paddle_api_base: Option<String>,
+    /// Per-request timeout for provider APIs (not a flag: tests and embedders shorten it).
+    pub provider_timeout: Duration,
+    pub provider_retry: RetryPolicy,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -144,6 +152,8 @@ impl Config {
             master_key: non_empty("FAURYA_MASTER_KEY"),
             whop_api_base: api_base("FAURYA_WHOP_API_BASE")?,
             paddle_api_base: api_base("FAURYA_PADDLE_API_BASE")?,
+            provider_timeout: DEFAULT_PROVIDER_TIMEOUT,
+            provider_retry: RetryPolicy::default(),
         })
     }
 
@@ -161,6 +171,8 @@ impl Config {
             master_key: None,
             whop_api_base: None,
             paddle_api_base: None,
+            provider_timeout: DEFAULT_PROVIDER_TIMEOUT,
+            provider_retry: RetryPolicy::default(),
         }
     }
 

@@ -8,7 +8,9 @@
 
 pub mod app;
 pub mod config;
+pub mod connections;
 pub mod http;
+pub mod money;
 pub mod providers;
 pub mod secrets;
 pub mod store;

@@ -5,7 +5,7 @@
 pub mod admin;
 pub mod auth;
 pub mod error;
-pub mod json;
+pub mod extract;
 pub mod public;
 pub mod ui;
 

@@ -2,7 +2,71 @@
 //! endpoints, signature verification of deliveries, and payload parsing into payments and
 //! refunds. Everything shared (sealing, storage, dedupe, the inspector) lives outside them.
 
+pub mod event;
+pub mod paddle;
+pub mod signature;
+pub mod transport;
+pub mod whop;
+
 use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+
+/// Which of a provider's two worlds a connection lives in. They share no keys or accounts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    Production,
+    Sandbox,
+}
+
+impl Environment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Environment::Production => "production",
+            Environment::Sandbox => "sandbox",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "production" => Some(Environment::Production),
+            "sandbox" => Some(Environment::Sandbox),
+            _ => None,
+        }
+    }
+}
+
+/// The providers Faurya connects to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Whop,
+    Paddle,
+}
+
+impl Provider {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Provider::Whop => "whop",
+            Provider::Paddle => "paddle",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "whop" => Some(Provider::Whop),
+            "paddle" => Some(Provider::Paddle),
+            _ => None,
+        }
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Provider::Whop => "Whop",
+            Provider::Paddle => "Paddle",
+        }
+    }
+}
 
 /// What went wrong talking to a provider, with a message the founder can act on.
 #[derive(Debug, Clone, thiserror::Error)]

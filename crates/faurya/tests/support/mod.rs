@@ -12,6 +12,33 @@ pub fn master_key_b64() -> String {
     base64::engine::general_purpose::STANDARD.encode([42u8; 32])
 }
 
+/// Provider calls in tests: fast retries, a short timeout (the fake can hang on purpose).
+pub fn quick_providers(config: &mut Config) {
+    config.provider_timeout = std::time::Duration::from_millis(1500);
+    config.provider_retry = faurya::providers::transport::RetryPolicy {
+        attempts: 3,
+        base_delay: std::time::Duration::from_millis(20),
+        max_wait: std::time::Duration::from_secs(2),
+    };
+}
+
+/// The app wired to fresh fake Whop and Paddle APIs, with a public URL set.
+pub async fn app_with_fakes() -> (TestApp, faurya_fakes::FakeProviders) {
+    let fakes = faurya_fakes::FakeProviders::start().await;
+    let (whop, paddle) = (fakes.whop_base(), fakes.paddle_base());
+    let t = TestApp::start_with(move |c| {
+        c.whop_api_base = Some(whop);
+        c.paddle_api_base = Some(paddle);
+        quick_providers(c);
+    })
+    .await;
+    let (status, body) = t.put("/settings", serde_json::json!({"public_url": PUBLIC_URL})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    (t, fakes)
+}
+
+pub const PUBLIC_URL: &str = "https://hooks.example.com";
+
 pub struct TestApp {
     pub app: Option<RunningApp>,
     pub dir: tempfile::TempDir,

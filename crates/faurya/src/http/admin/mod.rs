@@ -1,6 +1,7 @@
 //! The admin listener: the UI, `/login`, and the JSON API under `/api` (one router per
 //! resource, all behind the admin token).
 
+mod connections;
 mod health;
 mod settings;
 
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
         .merge(settings::router())
+        .merge(connections::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.

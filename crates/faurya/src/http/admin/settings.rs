@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::app::{AppState, LiveEvent};
 use crate::config::parse_public_url;
 use crate::http::error::{ApiError, FieldErrors};
-use crate::http::json::{JsonBody, present};
+use crate::http::extract::{JsonBody, present};
 use crate::store::settings as kv;
 
 pub fn router() -> Router<AppState> {

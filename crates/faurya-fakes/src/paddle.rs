@@ -1,0 +1,312 @@
+//! The fake Paddle API: `/notification-settings` as the OpenAPI spec describes it.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use crate::{FakeState, PaddleKey, Shared, bearer};
+
+const KNOWN_EVENTS: &[&str] = &[
+    "transaction.billed",
+    "transaction.canceled",
+    "transaction.completed",
+    "transaction.created",
+    "transaction.paid",
+    "transaction.past_due",
+    "transaction.payment_failed",
+    "transaction.ready",
+    "transaction.updated",
+    "adjustment.created",
+    "adjustment.updated",
+    "subscription.created",
+    "subscription.updated",
+];
+
+/// Paddle allows this many active destinations at once.
+const MAX_ACTIVE: usize = 10;
+
+#[derive(Default)]
+pub(crate) struct PaddleState {
+    pub keys: Vec<PaddleKey>,
+    pub settings: Vec<Setting>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Setting {
+    pub id: String,
+    pub description: String,
+    pub kind: String,
+    pub destination: String,
+    pub active: bool,
+    pub api_version: i64,
+    pub events: Vec<String>,
+    pub secret: String,
+    pub traffic_source: String,
+}
+
+impl Setting {
+    pub fn public(&self) -> Value {
+        let events: Vec<Value> = self
+            .events
+            .iter()
+            .map(|name| json!({"name": name, "description": format!("Occurs for {name}."),
+                               "group": "Transaction", "available_versions": [1]}))
+            .collect();
+        json!({
+            "id": self.id, "description": self.description, "type": self.kind,
+            "destination": self.destination, "active": self.active, "api_version": self.api_version,
+            "include_sensitive_fields": false, "subscribed_events": events,
+            "endpoint_secret_key": self.secret, "traffic_source": self.traffic_source,
+        })
+    }
+}
+
+pub(crate) fn router() -> Router<Shared> {
+    Router::new()
+        .route("/notification-settings", get(list).post(create))
+        .route("/notification-settings/{id}", get(retrieve).patch(update).delete(remove))
+        .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "Requested resource not found") })
+}
+
+fn error(status: StatusCode, code: &str, detail: &str) -> Response {
+    let kind = if status.is_server_error() { "api_error" } else { "request_error" };
+    (
+        status,
+        axum::Json(json!({
+            "error": {"type": kind, "code": code, "detail": detail,
+                      "documentation_url": format!("https://developer.paddle.com/errors/shared/{code}")},
+            "meta": {"request_id": "fake-request"},
+        })),
+    )
+        .into_response()
+}
+
+fn ok(status: StatusCode, data: Value) -> Response {
+    (status, axum::Json(json!({"data": data, "meta": {"request_id": "fake-request"}}))).into_response()
+}
+
+enum Need {
+    Read,
+    Write,
+}
+
+fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), Response> {
+    let Some(raw) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
+        return Err(error(StatusCode::FORBIDDEN, "authentication_missing", "Authentication header missing"));
+    };
+    let Some(token) = bearer(headers) else {
+        return Err(error(StatusCode::FORBIDDEN, "authentication_malformed", &format!("Authentication header malformed: {}", raw.len())));
+    };
+    let Some(key) = state.paddle.keys.iter().find(|k| k.key == token) else {
+        return Err(error(StatusCode::FORBIDDEN, "invalid_token", "Authentication token is invalid"));
+    };
+    let allowed = match need {
+        Need::Read => key.can_read,
+        Need::Write => key.can_write,
+    };
+    if !allowed {
+        let permission = match need {
+            Need::Read => "notification_setting.read",
+            Need::Write => "notification_setting.write",
+        };
+        return Err(error(StatusCode::FORBIDDEN, "forbidden", &format!("You do not have permission: {permission}")));
+    }
+    Ok(())
+}
+
+pub(crate) fn create_setting(state: &mut FakeState, destination: &str) -> Setting {
+    let setting = Setting {
+        id: format!("ntfset_{}", state.new_id("", 26)),
+        description: "Existing destination".into(),
+        kind: "url".into(),
+        destination: destination.into(),
+        active: true,
+        api_version: 1,
+        events: vec!["transaction.completed".into()],
+        secret: format!("pdl_ntfset_{}_{}", state.new_id("", 26), state.new_id("", 32)),
+        traffic_source: "platform".into(),
+    };
+    state.paddle.settings.push(setting.clone());
+    setting
+}
+
+fn validation(detail: &str, field: &str, message: &str) -> Response {
+    let body = json!({
+        "error": {"type": "request_error", "code": "bad_request", "detail": detail,
+                  "documentation_url": "https://developer.paddle.com/errors/shared/bad_request",
+                  "errors": [{"field": field, "message": message}]},
+        "meta": {"request_id": "fake-request"},
+    });
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+fn events_of(body: &Value) -> Result<Option<Vec<String>>, Response> {
+    match body.get("subscribed_events") {
+        None => Ok(None),
+        Some(Value::Array(items)) => {
+            let names: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
+            if names.len() != items.len() {
+                return Err(validation("Invalid request.", "subscribed_events", "must be an array of event type names"));
+            }
+            if let Some(bad) = names.iter().find(|n| !KNOWN_EVENTS.contains(&n.as_str())) {
+                return Err(validation("Invalid request.", "subscribed_events", &format!("{bad} is not a valid event type")));
+            }
+            Ok(Some(names))
+        }
+        Some(_) => Err(validation("Invalid request.", "subscribed_events", "must be an array")),
+    }
+}
+
+async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Write) {
+        return response;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_json", "Invalid JSON body");
+    };
+    let description = body.get("description").and_then(Value::as_str).unwrap_or_default();
+    if description.is_empty() || description.len() > 500 {
+        return validation("Invalid request.", "description", "is required (1 to 500 characters)");
+    }
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
+    if kind != "url" && kind != "email" {
+        return validation("Invalid request.", "type", "must be url or email");
+    }
+    let destination = body.get("destination").and_then(Value::as_str).unwrap_or_default();
+    if destination.is_empty() || destination.len() > 2048 {
+        return validation("Invalid request.", "destination", "is required");
+    }
+    let events = match events_of(&body) {
+        Ok(Some(events)) if !events.is_empty() => events,
+        Ok(_) => return validation("Invalid request.", "subscribed_events", "is required"),
+        Err(response) => return response,
+    };
+    let api_version = body.get("api_version").and_then(Value::as_i64).unwrap_or(1);
+    if api_version < 1 {
+        return validation("Invalid request.", "api_version", "must be at least 1");
+    }
+    let traffic_source = body.get("traffic_source").and_then(Value::as_str).unwrap_or("platform");
+    if !["platform", "simulation", "all"].contains(&traffic_source) {
+        return validation("Invalid request.", "traffic_source", "must be platform, simulation or all");
+    }
+    if state.paddle.settings.iter().any(|s| s.destination == destination && s.kind == kind) {
+        return error(
+            StatusCode::CONFLICT,
+            "notification_setting_cannot_be_duplicate",
+            "A notification setting with the same destination already exists",
+        );
+    }
+    if state.paddle.settings.iter().filter(|s| s.active).count() >= MAX_ACTIVE {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "notification_maximum_active_settings_reached",
+            "Maximum number of active notification settings reached",
+        );
+    }
+    let mut setting = create_setting(&mut state, destination);
+    setting.description = description.into();
+    setting.kind = kind.into();
+    setting.events = events;
+    setting.api_version = api_version;
+    setting.traffic_source = traffic_source.into();
+    *state.paddle.settings.last_mut().expect("just pushed") = setting.clone();
+    ok(StatusCode::CREATED, setting.public())
+}
+
+async fn list(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Read) {
+        return response;
+    }
+    let per_page: usize = query.get("per_page").and_then(|p| p.parse().ok()).unwrap_or(200).clamp(1, 200);
+    let start = query
+        .get("after")
+        .and_then(|after| state.paddle.settings.iter().position(|s| &s.id == after).map(|i| i + 1))
+        .unwrap_or(0);
+    let page: Vec<&Setting> = state.paddle.settings.iter().skip(start).take(per_page).collect();
+    let has_more = start + page.len() < state.paddle.settings.len();
+    let next = page
+        .last()
+        .map(|s| format!("http://fake/paddle/notification-settings?after={}&per_page={per_page}", s.id))
+        .unwrap_or_default();
+    (
+        StatusCode::OK,
+        axum::Json(json!({
+            "data": page.iter().map(|s| s.public()).collect::<Vec<_>>(),
+            "meta": {"request_id": "fake-request",
+                     "pagination": {"per_page": per_page, "next": next, "has_more": has_more,
+                                    "estimated_total": state.paddle.settings.len()}},
+        })),
+    )
+        .into_response()
+}
+
+fn not_found(id: &str) -> Response {
+    error(StatusCode::NOT_FOUND, "not_found", &format!("Entity {id} not found"))
+}
+
+async fn retrieve(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Read) {
+        return response;
+    }
+    match state.paddle.settings.iter().find(|s| s.id == id) {
+        Some(setting) => ok(StatusCode::OK, setting.public()),
+        None => not_found(&id),
+    }
+}
+
+async fn update(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let mut state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Write) {
+        return response;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_json", "Invalid JSON body");
+    };
+    let events = match events_of(&body) {
+        Ok(events) => events,
+        Err(response) => return response,
+    };
+    let Some(setting) = state.paddle.settings.iter_mut().find(|s| s.id == id) else {
+        return not_found(&id);
+    };
+    if let Some(destination) = body.get("destination") {
+        match destination.as_str() {
+            Some(d) if !d.is_empty() => setting.destination = d.to_string(),
+            _ => return validation("Invalid request.", "destination", "must be a non-empty string"),
+        }
+    }
+    if let Some(active) = body.get("active").and_then(Value::as_bool) {
+        setting.active = active;
+    }
+    if let Some(description) = body.get("description").and_then(Value::as_str) {
+        setting.description = description.to_string();
+    }
+    if let Some(events) = events {
+        setting.events = events;
+    }
+    ok(StatusCode::OK, setting.public())
+}
+
+async fn remove(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let mut state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Write) {
+        return response;
+    }
+    let before = state.paddle.settings.len();
+    state.paddle.settings.retain(|s| s.id != id);
+    if state.paddle.settings.len() == before {
+        return not_found(&id);
+    }
+    StatusCode::NO_CONTENT.into_response()
+}

@@ -1,0 +1,184 @@
+//! `/api/connections`: list, connect Whop or Paddle, remove.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::routing::{delete, get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::connections::{self, ConnectRequest, ConnectionView, Removed};
+use crate::http::error::{ApiError, FieldErrors};
+use crate::http::extract::{JsonBody, PathParams, QueryParams};
+use crate::providers::{Environment, Provider};
+use crate::secrets::Secret;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/connections", get(list))
+        .route("/connections/whop", post(connect_whop))
+        .route("/connections/paddle", post(connect_paddle))
+        .route("/connections/{id}", delete(remove).get(show))
+}
+
+async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({ "connections": connections::list(&state).await? })))
+}
+
+async fn show(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<ConnectionView>, ApiError> {
+    Ok(Json(connections::get_view(&state, &id).await?))
+}
+
+/// Fields arrive as loose JSON so a wrong type becomes a field error, not a parse failure.
+#[derive(Deserialize)]
+struct WhopForm {
+    api_key: Option<Value>,
+    company_id: Option<Value>,
+    environment: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct PaddleForm {
+    api_key: Option<Value>,
+    environment: Option<Value>,
+}
+
+async fn connect_whop(
+    State(state): State<AppState>,
+    JsonBody(form): JsonBody<WhopForm>,
+) -> Result<(StatusCode, Json<ConnectionView>), ApiError> {
+    let mut fields = FieldErrors::new();
+    let api_key = api_key(form.api_key.as_ref(), "Whop API Key", &mut fields);
+    let company_id = whop_company_id(form.company_id.as_ref(), &mut fields);
+    let environment = environment(form.environment.as_ref(), "Production", &mut fields);
+    if !fields.is_empty() {
+        return Err(ApiError::Invalid(fields));
+    }
+    let request = ConnectRequest {
+        provider: Provider::Whop,
+        environment: environment.expect("validated"),
+        api_key: api_key.expect("validated"),
+        account_id: company_id,
+    };
+    Ok((StatusCode::CREATED, Json(connections::connect(&state, request).await?)))
+}
+
+async fn connect_paddle(
+    State(state): State<AppState>,
+    JsonBody(form): JsonBody<PaddleForm>,
+) -> Result<(StatusCode, Json<ConnectionView>), ApiError> {
+    let mut fields = FieldErrors::new();
+    let api_key = api_key(form.api_key.as_ref(), "Paddle API Key", &mut fields);
+    let environment = environment(form.environment.as_ref(), "Live", &mut fields);
+    if let (Some(key), Some(env)) = (&api_key, environment) {
+        // Current Paddle keys say which environment they belong to; older keys do not.
+        let mismatch = match env {
+            Environment::Production if key.expose().starts_with("pdl_sdbx_") => {
+                Some("This is a Sandbox key (pdl_sdbx_…): choose Sandbox, or paste a Live key.")
+            }
+            Environment::Sandbox if key.expose().starts_with("pdl_live_") => {
+                Some("This is a Live key (pdl_live_…): choose Live, or paste a Sandbox key.")
+            }
+            _ => None,
+        };
+        if let Some(message) = mismatch {
+            fields.insert("environment", message.into());
+        }
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::Invalid(fields));
+    }
+    let request = ConnectRequest {
+        provider: Provider::Paddle,
+        environment: environment.expect("validated"),
+        api_key: api_key.expect("validated"),
+        account_id: None,
+    };
+    Ok((StatusCode::CREATED, Json(connections::connect(&state, request).await?)))
+}
+
+#[derive(Deserialize)]
+struct RemoveQuery {
+    #[serde(default)]
+    force: bool,
+}
+
+async fn remove(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    QueryParams(query): QueryParams<RemoveQuery>,
+) -> Result<Json<Removed>, ApiError> {
+    Ok(Json(connections::remove(&state, &id, query.force).await?))
+}
+
+/// The usual ways a pasted key goes wrong, caught before the provider sees it.
+fn api_key(value: Option<&Value>, label: &str, fields: &mut FieldErrors) -> Option<Secret> {
+    let text = match value {
+        Some(Value::String(text)) => text.trim(),
+        None | Some(Value::Null) => "",
+        Some(_) => {
+            fields.insert("api_key", format!("The {label} must be text."));
+            return None;
+        }
+    };
+    let problem = if text.is_empty() {
+        Some(format!("Paste the {label}."))
+    } else if text.to_ascii_lowercase().starts_with("bearer ") {
+        Some("Paste the key without the word “Bearer”.".to_string())
+    } else if text.starts_with(['"', '\'', '“', '‘']) || text.ends_with(['"', '\'', '”', '’']) {
+        Some("Remove the quotes around the key.".to_string())
+    } else if text.chars().any(char::is_whitespace) {
+        Some("The key contains spaces or line breaks: copy it again in one piece.".to_string())
+    } else if text.len() < 8 {
+        Some(format!("This is too short to be a {label}: copy the whole key."))
+    } else if text.len() > 512 || !text.is_ascii() {
+        Some(format!("This does not look like a {label}: copy the key again."))
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => {
+            fields.insert("api_key", message);
+            None
+        }
+        None => Some(Secret::new(text)),
+    }
+}
+
+fn whop_company_id(value: Option<&Value>, fields: &mut FieldErrors) -> Option<String> {
+    let text = match value {
+        Some(Value::String(text)) => text.trim(),
+        None | Some(Value::Null) => "",
+        Some(_) => {
+            fields.insert("company_id", "The Whop Company ID must be text.".into());
+            return None;
+        }
+    };
+    let problem = if text.is_empty() {
+        Some("Paste the Whop Company ID (it starts with biz_).")
+    } else if !text.starts_with("biz_") {
+        Some("A Whop Company ID starts with biz_: find it in the Whop dashboard URL or under Settings.")
+    } else if text.len() < 6 || text.len() > 64 || !text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+        Some("This does not look like a Whop Company ID (biz_ followed by letters and digits).")
+    } else {
+        None
+    };
+    match problem {
+        Some(message) => {
+            fields.insert("company_id", message.into());
+            None
+        }
+        None => Some(text.to_string()),
+    }
+}
+
+fn environment(value: Option<&Value>, production_label: &str, fields: &mut FieldErrors) -> Option<Environment> {
+    match value.and_then(Value::as_str).and_then(Environment::parse) {
+        Some(environment) => Some(environment),
+        None => {
+            fields.insert("environment", format!("Choose {production_label} or Sandbox."));
+            None
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! Sending requests to a provider API: timeouts, retries with back-off that honour
+//! `Retry-After`, and network failures turned into messages that name the host.
+//!
+//! Retries are only safe where a repeat cannot do harm. A create (POST) that timed out or got a
+//! 5xx may have happened at the provider, so it is retried only on 429 (refused before doing
+//! anything) and on connection failures (never sent). Reads, updates and deletes are idempotent
+//! and are retried on 429, 5xx and timeouts.
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
+
+use super::{ProviderError, ProviderErrorKind};
+
+/// How hard to try. The defaults suit a person waiting on a button; tests shorten them.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub attempts: u32,
+    /// First back-off; doubled each retry.
+    pub base_delay: Duration,
+    /// A `Retry-After` longer than this is not waited for: the user gets the error instead.
+    pub max_wait: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { attempts: 4, base_delay: Duration::from_millis(500), max_wait: Duration::from_secs(20) }
+    }
+}
+
+/// The answer that ended the attempts: a response (any status), or a network failure already
+/// turned into a [`ProviderError`].
+pub struct Sent {
+    pub status: StatusCode,
+    pub retry_after: Option<Duration>,
+    pub body: axum::body::Bytes,
+}
+
+/// Sends the request `build` makes (called again for each attempt) and returns the final
+/// answer. `name` is the provider's name for messages ("Whop").
+pub async fn send(
+    name: &str,
+    method: &Method,
+    url: &Url,
+    policy: &RetryPolicy,
+    build: impl Fn() -> RequestBuilder,
+) -> Result<Sent, ProviderError> {
+    let idempotent = method != Method::POST;
+    let host = url.host_str().unwrap_or("the provider").to_string();
+    let mut attempt = 1;
+    loop {
+        let outcome = build().send().await;
+        let retry_in = match &outcome {
+            Ok(response) => retry_delay(response, idempotent, attempt, policy),
+            Err(e) if e.is_connect() => Some(backoff(attempt, policy)),
+            Err(e) if e.is_timeout() && idempotent => Some(backoff(attempt, policy)),
+            Err(_) => None,
+        };
+        match retry_in {
+            Some(wait) if attempt < policy.attempts && wait <= policy.max_wait => {
+                tracing::debug!(provider = name, attempt, wait_ms = wait.as_millis() as u64, "retrying");
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+            }
+            _ => return finish(name, &host, outcome).await,
+        }
+    }
+}
+
+fn retry_delay(response: &Response, idempotent: bool, attempt: u32, policy: &RetryPolicy) -> Option<Duration> {
+    let status = response.status();
+    let retryable = status == StatusCode::TOO_MANY_REQUESTS || (idempotent && status.is_server_error());
+    if !retryable {
+        return None;
+    }
+    Some(retry_after(response).unwrap_or_else(|| backoff(attempt, policy)))
+}
+
+fn backoff(attempt: u32, policy: &RetryPolicy) -> Duration {
+    policy.base_delay.saturating_mul(1 << (attempt - 1).min(10))
+}
+
+/// `Retry-After` in seconds (the form providers use); an HTTP date is treated as absent.
+fn retry_after(response: &Response) -> Option<Duration> {
+    let value = response.headers().get(reqwest::header::RETRY_AFTER)?.to_str().ok()?;
+    value.trim().parse::<u64>().ok().map(Duration::from_secs)
+}
+
+async fn finish(name: &str, host: &str, outcome: reqwest::Result<Response>) -> Result<Sent, ProviderError> {
+    let response = outcome.map_err(|e| network_error(name, host, &e))?;
+    let status = response.status();
+    let retry_after = retry_after(&response);
+    let body = response.bytes().await.map_err(|e| network_error(name, host, &e))?;
+    Ok(Sent { status, retry_after, body })
+}
+
+fn network_error(name: &str, host: &str, error: &reqwest::Error) -> ProviderError {
+    if error.is_timeout() {
+        ProviderError::new(
+            ProviderErrorKind::Timeout,
+            format!("{name} ({host}) did not answer in time. Try again; if it keeps happening, check this machine's internet connection."),
+        )
+    } else {
+        // The innermost cause says the useful thing ("Connection refused", "dns error").
+        let mut cause: &dyn std::error::Error = error;
+        while let Some(next) = cause.source() {
+            cause = next;
+        }
+        ProviderError::new(
+            ProviderErrorKind::Unreachable,
+            format!("Could not reach {name} at {host}: {cause}. Check the internet connection, proxy or firewall."),
+        )
+    }
+}
+
+/// Percent-encodes an id for use as one path segment. Provider ids are tame (`hook_…`,
+/// `ntfset_…`), but a stored value is never trusted to be.
+pub fn path_segment(segment: &str) -> String {
+    segment
+        .bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
