@@ -1,9 +1,24 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import type { ProxyOptions } from 'vite';
 
 // The admin listener of `faurya serve` (see docs/API.md). The dev server forwards the API and
 // the login route to it so the cookie it sets is first-party for the dev origin as well.
 const backend = process.env.FAURYA_ADMIN_URL ?? 'http://127.0.0.1:8788';
+
+// The backend refuses changes whose Origin is not its own (docs/API.md, Access): present the
+// proxied requests as coming from the backend's origin.
+function forward(): ProxyOptions {
+  return {
+    target: backend,
+    changeOrigin: true,
+    configure: (proxy) => {
+      proxy.on('proxyReq', (req) => {
+        if (req.getHeader('origin')) req.setHeader('origin', new URL(backend).origin);
+      });
+    },
+  };
+}
 
 export default defineConfig({
   plugins: [svelte()],
@@ -21,8 +36,8 @@ export default defineConfig({
     port: 5173,
     strictPort: true,
     proxy: {
-      '/api': { target: backend, changeOrigin: true },
-      '/login': { target: backend, changeOrigin: true },
+      '/api': forward(),
+      '/login': forward(),
     },
   },
   test: {

@@ -176,7 +176,8 @@ export const api = {
     });
     return { items: r.events, next_cursor: r.next_cursor };
   },
-  event: (id: string, signal?: AbortSignal) => request<EventDetail>(`/api/events/${encodeURIComponent(id)}`, { signal }),
+  event: (id: string, signal?: AbortSignal) =>
+    request<EventDetail>(`/api/events/${encodeURIComponent(id)}`, { signal }),
   rawEventUrl: (id: string) => `/api/events/${encodeURIComponent(id)}/raw`,
   reprocess: (id: string) =>
     request<EventDetail>(`/api/events/${encodeURIComponent(id)}/reprocess`, { method: 'POST', body: {} }),

@@ -39,6 +39,7 @@ class Live {
   }
 
   private openStream() {
+    this.source?.close();
     this.mode = this.mode === 'polling' ? 'polling' : 'connecting';
     const es = new EventSource('/api/stream', { withCredentials: true });
     this.source = es;

@@ -10,8 +10,8 @@ export function currencyDigits(currency: string): number {
   let d = digitsCache.get(code);
   if (d === undefined) {
     try {
-      d = new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions()
-        .maximumFractionDigits ?? 2;
+      d =
+        new Intl.NumberFormat('en', { style: 'currency', currency: code }).resolvedOptions().maximumFractionDigits ?? 2;
     } catch {
       d = 2;
     }

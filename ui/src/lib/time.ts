@@ -5,9 +5,15 @@ const dateOnly = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium' });
 const timeWithSeconds = new Intl.DateTimeFormat(undefined, {
   month: 'short',
   day: 'numeric',
-  hour: '2-digit',
+  hour: 'numeric',
   minute: '2-digit',
   second: '2-digit',
+});
+const shortThisYear = new Intl.DateTimeFormat(undefined, {
+  month: 'short',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: '2-digit',
 });
 const relative = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
@@ -20,6 +26,13 @@ function parse(iso: string | null | undefined): Date | null {
 export function formatDateTime(iso: string | null | undefined): string {
   const d = parse(iso);
   return d ? dateTime.format(d) : '—';
+}
+
+/** Compact date and time for tables: the year only when it is not this year. */
+export function formatShortDateTime(iso: string | null | undefined): string {
+  const d = parse(iso);
+  if (!d) return '—';
+  return d.getFullYear() === new Date().getFullYear() ? shortThisYear.format(d) : dateTime.format(d);
 }
 
 export function formatDate(iso: string | null | undefined): string {

@@ -66,7 +66,7 @@ export interface Connection {
   account_id: string | null;
   masked_key: string;
   webhook_id: string | null;
-  webhook_url: string;
+  webhook_url: string | null;
   created_at: string;
   last_delivery_at: string | null;
   deliveries: number;
