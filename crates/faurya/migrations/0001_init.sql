@@ -60,12 +60,13 @@ CREATE TABLE deliveries (
 
 CREATE UNIQUE INDEX deliveries_first_by_delivery_id
     ON deliveries (provider, delivery_id) WHERE duplicate_of IS NULL;
--- Keyset pagination newest-first, alone and under each filter.
-CREATE INDEX deliveries_by_time ON deliveries (received_at, id);
-CREATE INDEX deliveries_by_status_time ON deliveries (status, received_at, id);
-CREATE INDEX deliveries_by_provider_time ON deliveries (provider, received_at, id);
-CREATE INDEX deliveries_by_type_time ON deliveries (event_type, received_at, id);
+-- Keyset pagination newest-first (by id, the arrival order) under each filter; the unfiltered
+-- list walks the primary key.
+CREATE INDEX deliveries_by_status ON deliveries (status, id);
+CREATE INDEX deliveries_by_provider ON deliveries (provider, id);
+CREATE INDEX deliveries_by_type ON deliveries (event_type, id);
 CREATE INDEX deliveries_by_connection ON deliveries (connection_id, received_at);
+CREATE INDEX deliveries_by_payment ON deliveries (payment_id) WHERE payment_id IS NOT NULL;
 
 -- Attempts that failed verification (bad signature, stale timestamp, unknown connection, ...):
 -- a capped log that answers "why is nothing arriving?". Bodies are truncated.
@@ -84,8 +85,7 @@ CREATE TABLE rejected_deliveries (
     remote_addr     TEXT
 ) STRICT;
 
-CREATE INDEX rejected_by_time ON rejected_deliveries (received_at, id);
-CREATE INDEX rejected_by_provider_time ON rejected_deliveries (provider, received_at, id);
+CREATE INDEX rejected_by_provider ON rejected_deliveries (provider, id);
 
 -- A payment, recorded once per (provider, provider_payment_id) whichever delivery brings it.
 CREATE TABLE payments (
@@ -108,8 +108,8 @@ CREATE TABLE payments (
     UNIQUE (provider, provider_payment_id)
 ) STRICT;
 
-CREATE INDEX payments_by_time ON payments (created_at, id);
-CREATE INDEX payments_by_provider_time ON payments (provider, created_at, id);
+CREATE INDEX payments_by_provider ON payments (provider, id);
+CREATE INDEX payments_by_time ON payments (created_at);
 
 -- A refund, recorded once per (provider, provider_refund_id). Linked to its payment by the
 -- provider's payment id, so a refund that arrives before its payment still counts once the

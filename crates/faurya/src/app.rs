@@ -27,7 +27,21 @@ pub enum LiveEvent {
     Settings,
     Connection(String),
     Delivery(i64),
+    Rejected(i64),
     Payment(i64),
+}
+
+impl LiveEvent {
+    /// The SSE event name and data the UI listens for.
+    pub fn name_and_id(&self) -> (&'static str, String) {
+        match self {
+            LiveEvent::Settings => ("settings", String::new()),
+            LiveEvent::Connection(id) => ("connection", id.clone()),
+            LiveEvent::Delivery(id) => ("delivery", format!("d_{id}")),
+            LiveEvent::Rejected(id) => ("delivery", format!("r_{id}")),
+            LiveEvent::Payment(id) => ("payment", id.to_string()),
+        }
+    }
 }
 
 /// Shared state of every handler; cheap to clone.
@@ -41,6 +55,12 @@ pub struct AppState {
     pub live: broadcast::Sender<LiveEvent>,
     /// One HTTP client (connection pool, rustls) for every provider API call.
     pub http: reqwest::Client,
+    /// Unsealed webhook secrets of connections, for the ingest hot path.
+    pub receivers: Arc<crate::ingest::Receivers>,
+    pub ingest: Arc<crate::ingest::IngestSettings>,
+    pub ingest_budget: Arc<crate::ingest::RejectionBudget>,
+    /// Cancelled when the app stops: long-lived tasks and streams end with it.
+    pub shutdown: CancellationToken,
 }
 
 impl AppState {
@@ -146,8 +166,16 @@ impl App {
             .user_agent(concat!("faurya/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| StartError::Task(format!("HTTP client: {e}")))?;
+        let ingest = crate::ingest::IngestSettings::default();
+        let tolerance = store.read(|conn| store::settings::signature_tolerance_secs(conn)).await?;
+        ingest.tolerance_secs.store(tolerance, std::sync::atomic::Ordering::Relaxed);
+        let cancel = CancellationToken::new();
         let state = AppState {
+            shutdown: cancel.clone(),
             http,
+            receivers: Arc::default(),
+            ingest: Arc::new(ingest),
+            ingest_budget: Arc::default(),
             admin: Arc::new(AdminAccess::new(token, addrs.admin.port(), config.admin_host.clone())),
             config,
             store,
@@ -156,7 +184,6 @@ impl App {
             live,
         };
 
-        let cancel = CancellationToken::new();
         let mut tasks = JoinSet::new();
         for (listener, router, name) in [
             (public_listener, crate::http::public_router(state.clone()), "public"),

@@ -356,6 +356,7 @@ pub async fn remove(state: &AppState, id: &str, force: bool) -> Result<Removed, 
     }
     let id = row.id.clone();
     state.store.write(move |conn| rows::mark_removed(conn, &id)).await?;
+    state.receivers.forget(&row.id);
     tracing::info!(connection = %row.id, webhook_deleted = outcome.webhook_deleted, "removed");
     state.publish(LiveEvent::Connection(row.id));
     Ok(outcome)

@@ -10,6 +10,7 @@ pub mod app;
 pub mod config;
 pub mod connections;
 pub mod http;
+pub mod ingest;
 pub mod money;
 pub mod providers;
 pub mod secrets;

@@ -74,8 +74,10 @@ pub(crate) fn admin_stack(router: Router<AppState>, state: AppState) -> Router {
 
 /// The middleware stack of the public listener: tracing and the webhook body limit.
 pub(crate) fn public_stack(router: Router<AppState>, state: AppState) -> Router {
+    // The webhook handler reads its body itself, with WEBHOOK_BODY_LIMIT, so that an oversize
+    // attempt still lands in the rejected log.
     router
-        .layer(DefaultBodyLimit::max(WEBHOOK_BODY_LIMIT))
+        .layer(DefaultBodyLimit::disable())
         .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(trace_layer())
         .with_state(state)

@@ -1,1 +1,339 @@
-//! The `deliveries` table group.
+//! The `deliveries` table (every verified delivery, byte-exact) and `rejected_deliveries` (the
+//! capped log of attempts that failed verification).
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Result, StoreError};
+
+/// Rejected attempts kept; older ones are dropped as new ones arrive.
+pub const REJECTED_KEEP: i64 = 1000;
+/// Bytes of a rejected body kept (the full size is recorded beside it).
+pub const REJECTED_BODY_MAX: usize = 64 * 1024;
+
+pub struct NewDelivery<'a> {
+    pub connection_id: &'a str,
+    pub provider: &'a str,
+    pub delivery_id: &'a str,
+    pub event_type: Option<&'a str>,
+    pub received_at: i64,
+    pub headers_json: &'a str,
+    pub body: &'a [u8],
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    /// The first delivery with this provider delivery id.
+    Original(i64),
+    /// A repeat: stored too (so the inspector shows it), pointing at the original.
+    Duplicate { id: i64, of: i64 },
+}
+
+impl Inserted {
+    pub fn id(self) -> i64 {
+        match self {
+            Inserted::Original(id) | Inserted::Duplicate { id, .. } => id,
+        }
+    }
+}
+
+/// Stores a delivery and decides, atomically with the store's single writer, whether it is the
+/// first of its delivery id or a repeat.
+pub fn insert(conn: &Connection, new: &NewDelivery<'_>) -> Result<Inserted> {
+    let original: Option<i64> = conn
+        .query_row(
+            "SELECT id FROM deliveries WHERE provider = ?1 AND delivery_id = ?2 AND duplicate_of IS NULL",
+            params![new.provider, new.delivery_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    let status = if original.is_some() { "duplicate" } else { "received" };
+    let note = original.map(|of| format!("repeat of d_{of}: same delivery id, not processed again"));
+    conn.execute(
+        "INSERT INTO deliveries (connection_id, provider, delivery_id, event_type, received_at, headers, body, status,
+                                 duplicate_of, note)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            new.connection_id,
+            new.provider,
+            new.delivery_id,
+            new.event_type,
+            new.received_at,
+            new.headers_json,
+            new.body,
+            status,
+            original,
+            note
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    conn.execute("INSERT INTO deliveries_fts (rowid, body) VALUES (?1, ?2)", params![id, String::from_utf8_lossy(new.body)])?;
+    Ok(match original {
+        Some(of) => Inserted::Duplicate { id, of },
+        None => Inserted::Original(id),
+    })
+}
+
+/// What processing concluded about a delivery.
+pub struct Outcome<'a> {
+    pub status: &'a str,
+    pub event_type: Option<&'a str>,
+    pub error: Option<&'a str>,
+    pub note: Option<&'a str>,
+    pub payment_id: Option<i64>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<&'a str>,
+    pub processed_at: i64,
+}
+
+pub fn set_outcome(conn: &Connection, id: i64, outcome: &Outcome<'_>) -> Result<()> {
+    conn.execute(
+        "UPDATE deliveries SET status = ?2, event_type = coalesce(?3, event_type), error = ?4, note = ?5,
+                payment_id = ?6, amount_minor = ?7, currency = ?8, processed_at = ?9
+         WHERE id = ?1",
+        params![
+            id,
+            outcome.status,
+            outcome.event_type,
+            outcome.error,
+            outcome.note,
+            outcome.payment_id,
+            outcome.amount_minor,
+            outcome.currency,
+            outcome.processed_at
+        ],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct DeliveryRow {
+    pub id: i64,
+    pub connection_id: String,
+    pub provider: String,
+    pub delivery_id: String,
+    pub event_type: Option<String>,
+    pub received_at: i64,
+    pub status: String,
+    pub error: Option<String>,
+    pub note: Option<String>,
+    pub duplicate_of: Option<i64>,
+    pub payment_id: Option<i64>,
+    pub amount_minor: Option<i64>,
+    pub currency: Option<String>,
+    /// Only filled by [`get`].
+    pub headers: Option<String>,
+    pub body: Option<Vec<u8>>,
+}
+
+const SUMMARY_COLUMNS: &str = "id, connection_id, provider, delivery_id, event_type, received_at, status, error, note, \
+     duplicate_of, payment_id, amount_minor, currency";
+
+fn summary(row: &Row<'_>) -> rusqlite::Result<DeliveryRow> {
+    Ok(DeliveryRow {
+        id: row.get(0)?,
+        connection_id: row.get(1)?,
+        provider: row.get(2)?,
+        delivery_id: row.get(3)?,
+        event_type: row.get(4)?,
+        received_at: row.get(5)?,
+        status: row.get(6)?,
+        error: row.get(7)?,
+        note: row.get(8)?,
+        duplicate_of: row.get(9)?,
+        payment_id: row.get(10)?,
+        amount_minor: row.get(11)?,
+        currency: row.get(12)?,
+        headers: None,
+        body: None,
+    })
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<DeliveryRow>> {
+    Ok(conn
+        .query_row(&format!("SELECT {SUMMARY_COLUMNS}, headers, body FROM deliveries WHERE id = ?1"), [id], |row| {
+            let mut d = summary(row)?;
+            d.headers = row.get(13)?;
+            d.body = row.get(14)?;
+            Ok(d)
+        })
+        .optional()?)
+}
+
+/// Filters of the inspector list. `None` = any.
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub provider: Option<String>,
+    pub status: Option<String>,
+    pub event_type: Option<String>,
+    /// Words to find in raw bodies.
+    pub query: Option<String>,
+}
+
+/// A page of deliveries, newest (highest id) first, with ids below `before`.
+pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usize) -> Result<Vec<DeliveryRow>> {
+    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM deliveries WHERE id < ?1");
+    let mut args: Vec<rusqlite::types::Value> = vec![before.unwrap_or(i64::MAX).into()];
+    let mut add = |clause: &str, value: String, args: &mut Vec<rusqlite::types::Value>| {
+        args.push(value.into());
+        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    };
+    if let Some(provider) = &filter.provider {
+        add("provider =", provider.clone(), &mut args);
+    }
+    if let Some(status) = &filter.status {
+        add("status =", status.clone(), &mut args);
+    }
+    if let Some(event_type) = &filter.event_type {
+        add("event_type =", event_type.clone(), &mut args);
+    }
+    if let Some(query) = filter.query.as_deref().and_then(fts_phrase) {
+        add("id IN (SELECT rowid FROM deliveries_fts WHERE deliveries_fts MATCH", query, &mut args);
+        sql.push(')');
+    }
+    args.push((limit as i64).into());
+    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(rusqlite::params_from_iter(args), summary)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The user's words as one FTS5 phrase with a prefix match on the last word, so `pay_01h`
+/// finds `pay_01hxyz`. Quotes are escaped; nothing the user types is FTS syntax.
+fn fts_phrase(query: &str) -> Option<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect();
+    if words.is_empty() {
+        return None;
+    }
+    Some(format!("\"{}\" *", words.join(" ").replace('"', "\"\"")))
+}
+
+pub fn distinct_event_types(conn: &Connection) -> Result<Vec<String>> {
+    let mut stmt =
+        conn.prepare("SELECT DISTINCT event_type FROM deliveries WHERE event_type IS NOT NULL ORDER BY event_type")?;
+    let rows = stmt.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+// --- rejected attempts ---------------------------------------------------------------------
+
+pub struct NewRejection<'a> {
+    pub provider: &'a str,
+    pub connection_id: &'a str,
+    pub received_at: i64,
+    pub http_status: u16,
+    pub reason_code: &'a str,
+    pub reason: &'a str,
+    pub delivery_id: Option<&'a str>,
+    pub headers_json: &'a str,
+    pub body: &'a [u8],
+    pub body_size: usize,
+    pub remote_addr: Option<&'a str>,
+}
+
+/// Logs a rejected attempt (body truncated) and drops the oldest beyond [`REJECTED_KEEP`].
+pub fn insert_rejection(conn: &Connection, new: &NewRejection<'_>) -> Result<i64> {
+    let body = &new.body[..new.body.len().min(REJECTED_BODY_MAX)];
+    conn.execute(
+        "INSERT INTO rejected_deliveries (provider, connection_id, received_at, http_status, reason_code, reason,
+                                          delivery_id, headers, body, body_size, remote_addr)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        params![
+            new.provider,
+            new.connection_id,
+            new.received_at,
+            new.http_status,
+            new.reason_code,
+            new.reason,
+            new.delivery_id,
+            new.headers_json,
+            body,
+            new.body_size as i64,
+            new.remote_addr
+        ],
+    )?;
+    let id = conn.last_insert_rowid();
+    conn.execute("DELETE FROM rejected_deliveries WHERE id <= ?1", [id - REJECTED_KEEP])?;
+    Ok(id)
+}
+
+#[derive(Debug, Clone)]
+pub struct RejectionRow {
+    pub id: i64,
+    pub provider: String,
+    pub connection_id: String,
+    pub received_at: i64,
+    pub http_status: i64,
+    pub reason_code: String,
+    pub reason: String,
+    pub delivery_id: Option<String>,
+    pub body_size: i64,
+    pub remote_addr: Option<String>,
+    pub headers: Option<String>,
+    pub body: Option<Vec<u8>>,
+}
+
+const REJECTION_COLUMNS: &str =
+    "id, provider, connection_id, received_at, http_status, reason_code, reason, delivery_id, body_size, remote_addr";
+
+fn rejection(row: &Row<'_>) -> rusqlite::Result<RejectionRow> {
+    Ok(RejectionRow {
+        id: row.get(0)?,
+        provider: row.get(1)?,
+        connection_id: row.get(2)?,
+        received_at: row.get(3)?,
+        http_status: row.get(4)?,
+        reason_code: row.get(5)?,
+        reason: row.get(6)?,
+        delivery_id: row.get(7)?,
+        body_size: row.get(8)?,
+        remote_addr: row.get(9)?,
+        headers: None,
+        body: None,
+    })
+}
+
+pub fn list_rejections(
+    conn: &Connection,
+    provider: Option<&str>,
+    query: Option<&str>,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<RejectionRow>> {
+    // At most REJECTED_KEEP rows: a plain LIKE scan is fine here.
+    let like = query.map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {REJECTION_COLUMNS} FROM rejected_deliveries
+         WHERE id < ?1 AND (?2 IS NULL OR provider = ?2)
+           AND (?3 IS NULL OR CAST(body AS TEXT) LIKE ?3 ESCAPE '\\' OR reason LIKE ?3 ESCAPE '\\')
+         ORDER BY id DESC LIMIT ?4"
+    ))?;
+    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, like, limit as i64], rejection)?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get_rejection(conn: &Connection, id: i64) -> Result<Option<RejectionRow>> {
+    Ok(conn
+        .query_row(
+            &format!("SELECT {REJECTION_COLUMNS}, headers, body FROM rejected_deliveries WHERE id = ?1"),
+            [id],
+            |row| {
+                let mut r = rejection(row)?;
+                r.headers = row.get(10)?;
+                r.body = row.get(11)?;
+                Ok(r)
+            },
+        )
+        .optional()?)
+}
+
+/// Counts rows, for tests and the benchmark.
+pub fn count(conn: &Connection, table: &str) -> Result<i64> {
+    if !matches!(table, "deliveries" | "rejected_deliveries" | "payments" | "refunds") {
+        return Err(StoreError::Corrupt(format!("no table {table}")));
+    }
+    Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+}

@@ -10,7 +10,10 @@ use rusqlite_migration::{M, MigrationDefinitionError, Migrations};
 use super::{Result, StoreError};
 
 /// The migrations, oldest first. Never edit a released file: add the next one.
-const MIGRATIONS: &[M<'static>] = &[M::up(include_str!("../../migrations/0001_init.sql"))];
+const MIGRATIONS: &[M<'static>] = &[
+    M::up(include_str!("../../migrations/0001_init.sql")),
+    M::up(include_str!("../../migrations/0002_delivery_search.sql")),
+];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

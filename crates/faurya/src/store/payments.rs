@@ -1,1 +1,314 @@
-//! The `payments` table group.
+//! The `payments` and `refunds` tables. A payment is recorded once per (provider, provider
+//! payment id), whichever delivery brings it; a refund once per (provider, refund id), linked
+//! to its payment by the provider's payment id (so it may arrive first).
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::{Result, now_ms};
+use crate::providers::event::{PaymentFact, RefundFact};
+
+/// What applying a fact did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Created(i64),
+    /// It existed; these fields were filled in or changed.
+    Updated { id: i64, changes: Vec<String> },
+    /// It existed with nothing new: a repeat through another delivery.
+    Unchanged { id: i64, first_delivery: Option<i64> },
+}
+
+impl Applied {
+    pub fn id(&self) -> i64 {
+        match self {
+            Applied::Created(id) | Applied::Updated { id, .. } | Applied::Unchanged { id, .. } => *id,
+        }
+    }
+}
+
+/// Statuses in the order they happen, so a late `paid` never overwrites `completed`.
+fn status_rank(status: &str) -> u8 {
+    match status {
+        "pending" => 0,
+        "paid" => 1,
+        "succeeded" | "completed" => 2,
+        _ => 1,
+    }
+}
+
+pub fn apply_payment(conn: &Connection, provider: &str, connection_id: &str, fact: &PaymentFact, delivery: i64) -> Result<Applied> {
+    let existing = conn
+        .query_row(
+            "SELECT id, amount_minor, currency, status, visitor_id, session_id, attribution_token, order_id,
+                    customer_email, paid_at, delivery_id
+             FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
+            params![provider, fact.provider_payment_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    r.get::<_, String>(2)?,
+                    r.get::<_, String>(3)?,
+                    [r.get::<_, Option<String>>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                    r.get::<_, Option<i64>>(9)?,
+                    r.get::<_, Option<i64>>(10)?,
+                ))
+            },
+        )
+        .optional()?;
+    let now = now_ms();
+    let Some((id, amount, currency, status, known, paid_at, first_delivery)) = existing else {
+        conn.execute(
+            "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
+                                   visitor_id, session_id, attribution_token, order_id, customer_email, paid_at,
+                                   created_at, updated_at, delivery_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+            params![
+                provider,
+                connection_id,
+                fact.provider_payment_id,
+                fact.amount_minor,
+                fact.currency,
+                fact.status,
+                fact.visitor_id,
+                fact.session_id,
+                fact.attribution_token,
+                fact.order_id,
+                fact.customer_email,
+                fact.paid_at_ms,
+                now,
+                delivery
+            ],
+        )?;
+        return Ok(Applied::Created(conn.last_insert_rowid()));
+    };
+
+    // The first recorded amount stands: a payment's total does not change between the deliveries
+    // that announce it, and revenue must not jump because a repeat disagrees.
+    let mut changes = Vec::new();
+    if amount != fact.amount_minor || currency != fact.currency {
+        tracing::warn!(payment = %fact.provider_payment_id, "a later delivery reports another amount; keeping the first");
+    }
+    let new_status = if status_rank(&fact.status) > status_rank(&status) {
+        changes.push(format!("status {status} → {}", fact.status));
+        fact.status.clone()
+    } else {
+        status
+    };
+    let incoming = [&fact.visitor_id, &fact.session_id, &fact.attribution_token, &fact.order_id, &fact.customer_email];
+    let names = ["visitor_id", "session_id", "attribution_token", "order_id", "customer_email"];
+    let mut merged: Vec<Option<String>> = Vec::new();
+    for ((old, new), name) in known.iter().zip(incoming).zip(names) {
+        if old.is_none() && new.is_some() {
+            changes.push(format!("{name} added"));
+            merged.push(new.clone());
+        } else {
+            merged.push(old.clone());
+        }
+    }
+    let paid_at = paid_at.or(fact.paid_at_ms);
+    if changes.is_empty() {
+        return Ok(Applied::Unchanged { id, first_delivery });
+    }
+    conn.execute(
+        "UPDATE payments SET status = ?2, visitor_id = ?3, session_id = ?4, attribution_token = ?5, order_id = ?6,
+                customer_email = ?7, paid_at = ?8, updated_at = ?9
+         WHERE id = ?1",
+        params![id, new_status, merged[0], merged[1], merged[2], merged[3], merged[4], paid_at, now],
+    )?;
+    Ok(Applied::Updated { id, changes })
+}
+
+pub fn apply_refund(conn: &Connection, provider: &str, fact: &RefundFact, delivery: i64) -> Result<Applied> {
+    let existing = conn
+        .query_row(
+            "SELECT id, status, amount_minor, counts, delivery_id FROM refunds
+             WHERE provider = ?1 AND provider_refund_id = ?2",
+            params![provider, fact.provider_refund_id],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, bool>(3)?, r.get(4)?)),
+        )
+        .optional()?;
+    let now = now_ms();
+    let Some((id, status, amount, counts, first_delivery)) = existing else {
+        conn.execute(
+            "INSERT INTO refunds (provider, provider_refund_id, provider_payment_id, amount_minor, currency, status,
+                                  counts, created_at, updated_at, delivery_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+            params![
+                provider,
+                fact.provider_refund_id,
+                fact.provider_payment_id,
+                fact.amount_minor,
+                fact.currency,
+                fact.status,
+                fact.counts,
+                now,
+                delivery
+            ],
+        )?;
+        return Ok(Applied::Created(conn.last_insert_rowid()));
+    };
+    if status == fact.status && amount == fact.amount_minor && counts == fact.counts {
+        return Ok(Applied::Unchanged { id, first_delivery });
+    }
+    conn.execute(
+        "UPDATE refunds SET status = ?2, amount_minor = ?3, counts = ?4, updated_at = ?5 WHERE id = ?1",
+        params![id, fact.status, fact.amount_minor, fact.counts, now],
+    )?;
+    Ok(Applied::Updated { id, changes: vec![format!("status {status} → {}", fact.status)] })
+}
+
+/// The payment a provider payment id belongs to, if it has arrived.
+pub fn payment_id_of(conn: &Connection, provider: &str, provider_payment_id: &str) -> Result<Option<i64>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
+            params![provider, provider_payment_id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+#[derive(Debug, Clone)]
+pub struct PaymentRow {
+    pub id: i64,
+    pub provider: String,
+    pub connection_id: String,
+    pub provider_payment_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub refunded_minor: i64,
+    pub visitor_id: Option<String>,
+    pub session_id: Option<String>,
+    pub attribution_token: Option<String>,
+    pub order_id: Option<String>,
+    pub customer_email: Option<String>,
+    pub paid_at: Option<i64>,
+    pub created_at: i64,
+    pub delivery_id: Option<i64>,
+    pub refunds: Vec<RefundRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RefundRow {
+    pub provider_refund_id: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub status: String,
+    pub counts: bool,
+    pub created_at: i64,
+}
+
+const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.connection_id, p.provider_payment_id, p.amount_minor, p.currency, \
+     p.status, \
+     (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r
+       WHERE r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), \
+     p.visitor_id, p.session_id, p.attribution_token, p.order_id, p.customer_email, p.paid_at, p.created_at, \
+     p.delivery_id";
+
+fn payment(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
+    Ok(PaymentRow {
+        id: row.get(0)?,
+        provider: row.get(1)?,
+        connection_id: row.get(2)?,
+        provider_payment_id: row.get(3)?,
+        amount_minor: row.get(4)?,
+        currency: row.get(5)?,
+        status: row.get(6)?,
+        refunded_minor: row.get(7)?,
+        visitor_id: row.get(8)?,
+        session_id: row.get(9)?,
+        attribution_token: row.get(10)?,
+        order_id: row.get(11)?,
+        customer_email: row.get(12)?,
+        paid_at: row.get(13)?,
+        created_at: row.get(14)?,
+        delivery_id: row.get(15)?,
+        refunds: Vec::new(),
+    })
+}
+
+fn with_refunds(conn: &Connection, mut payments: Vec<PaymentRow>) -> Result<Vec<PaymentRow>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT provider_refund_id, amount_minor, currency, status, counts, created_at FROM refunds
+         WHERE provider = ?1 AND provider_payment_id = ?2 ORDER BY id",
+    )?;
+    for p in &mut payments {
+        let rows = stmt.query_map(params![p.provider, p.provider_payment_id], |r| {
+            Ok(RefundRow {
+                provider_refund_id: r.get(0)?,
+                amount_minor: r.get(1)?,
+                currency: r.get(2)?,
+                status: r.get(3)?,
+                counts: r.get(4)?,
+                created_at: r.get(5)?,
+            })
+        })?;
+        p.refunds = rows.collect::<rusqlite::Result<_>>()?;
+    }
+    Ok(payments)
+}
+
+/// A page of payments, newest first, with ids below `before`.
+pub fn list(conn: &Connection, provider: Option<&str>, before: Option<i64>, limit: usize) -> Result<Vec<PaymentRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p
+         WHERE p.id < ?1 AND (?2 IS NULL OR p.provider = ?2)
+         ORDER BY p.id DESC LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, limit as i64], payment)?;
+    with_refunds(conn, rows.collect::<rusqlite::Result<_>>()?)
+}
+
+pub fn get(conn: &Connection, id: i64) -> Result<Option<PaymentRow>> {
+    let row = conn.query_row(&format!("SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = ?1"), [id], payment).optional()?;
+    Ok(match row {
+        Some(row) => with_refunds(conn, vec![row])?.pop(),
+        None => None,
+    })
+}
+
+/// Revenue per currency, for the Overview.
+#[derive(Debug, Clone)]
+pub struct CurrencyTotals {
+    pub currency: String,
+    pub payments: i64,
+    pub attributed: i64,
+    pub gross_minor: i64,
+    pub refunded_minor: i64,
+}
+
+pub fn totals(conn: &Connection, since: Option<i64>) -> Result<Vec<CurrencyTotals>> {
+    let mut stmt = conn.prepare(
+        "SELECT p.currency, count(*),
+                sum(CASE WHEN p.visitor_id IS NOT NULL OR p.session_id IS NOT NULL OR p.attribution_token IS NOT NULL
+                         THEN 1 ELSE 0 END),
+                sum(p.amount_minor),
+                coalesce(sum((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider
+                               AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1)), 0)
+         FROM payments p WHERE p.created_at >= ?1 GROUP BY p.currency ORDER BY sum(p.amount_minor) DESC",
+    )?;
+    let rows = stmt.query_map([since.unwrap_or(i64::MIN)], |r| {
+        Ok(CurrencyTotals {
+            currency: r.get(0)?,
+            payments: r.get(1)?,
+            attributed: r.get(2)?,
+            gross_minor: r.get(3)?,
+            refunded_minor: r.get(4)?,
+        })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Net revenue per UTC day and currency since `since` (unix ms): (day start ms, currency, net).
+pub fn daily_net(conn: &Connection, since: i64) -> Result<Vec<(i64, String, i64)>> {
+    let mut stmt = conn.prepare(
+        "SELECT (coalesce(p.paid_at, p.created_at) / 86400000) * 86400000 AS day, p.currency,
+                sum(p.amount_minor - coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider
+                    AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), 0))
+         FROM payments p WHERE coalesce(p.paid_at, p.created_at) >= ?1
+         GROUP BY day, p.currency ORDER BY day",
+    )?;
+    let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

@@ -2,8 +2,11 @@
 //! resource, all behind the admin token).
 
 mod connections;
+mod events;
 mod health;
+mod payments;
 mod settings;
+mod stream;
 
 use axum::Router;
 use axum::middleware::from_extractor_with_state;
@@ -17,6 +20,9 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(settings::router())
         .merge(connections::router())
+        .merge(events::router())
+        .merge(payments::router())
+        .merge(stream::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.

@@ -86,6 +86,9 @@ async fn update(
             Ok(())
         })
         .await?;
+    if let Some(secs) = tolerance {
+        state.ingest.tolerance_secs.store(secs, std::sync::atomic::Ordering::Relaxed);
+    }
     state.publish(LiveEvent::Settings);
     Ok(Json(view(&state).await?))
 }

@@ -26,13 +26,19 @@ pub fn verify(
     if secret.is_empty() {
         return Err(SignatureError::NoSecret);
     }
-    let header = header.ok_or(SignatureError::MissingHeader { header: SIGNATURE_HEADER })?;
+    let header = header.ok_or(SignatureError::MissingHeader {
+        header: SIGNATURE_HEADER,
+    })?;
     let parts = Parts::parse(header)?;
     let signed_at = parse_unix_seconds(SIGNATURE_HEADER, parts.ts)?;
 
     // Paddle's SDKs sign the `ts` text exactly as it appears in the header.
     let expected = hmac_sha256(secret.as_bytes(), &[parts.ts.as_bytes(), b":", body]);
-    if !parts.h1.iter().any(|candidate| constant_time_eq(candidate, &expected)) {
+    if !parts
+        .h1
+        .iter()
+        .any(|candidate| constant_time_eq(candidate, &expected))
+    {
         return Err(SignatureError::BadSignature {
             header: SIGNATURE_HEADER,
             scheme: SCHEME,
@@ -58,7 +64,10 @@ struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     fn parse(header: &'a str) -> Result<Self, SignatureError> {
-        let malformed = |problem: String| SignatureError::MalformedHeader { header: SIGNATURE_HEADER, problem };
+        let malformed = |problem: String| SignatureError::MalformedHeader {
+            header: SIGNATURE_HEADER,
+            problem,
+        };
         let mut ts = None;
         let mut h1 = Vec::new();
         let mut garbled_h1 = 0;
@@ -106,8 +115,10 @@ mod tests {
     //     hashlib.sha256).hexdigest())'
     const SECRET: &str = "pdl_ntfset_01hv8x2c1m9f4z0r7a5d3e6k2b_Qk8nY2ZpXw7bT3vR6sL9mJ4hG1dF0aE5";
     const TS: i64 = 1735689600;
-    const BODY: &[u8] = br#"{"event_id":"evt_01hv8x2axb33yr5y238zfwcn5p","event_type":"transaction.completed"}"#;
-    const HEADER: &str = "ts=1735689600;h1=c95a71070f28394f7dc242ecf6f0eb25193d01bf57cb04ff216200839b165465";
+    const BODY: &[u8] =
+        br#"{"event_id":"evt_01hv8x2axb33yr5y238zfwcn5p","event_type":"transaction.completed"}"#;
+    const HEADER: &str =
+        "ts=1735689600;h1=c95a71070f28394f7dc242ecf6f0eb25193d01bf57cb04ff216200839b165465";
 
     fn check(header: &str) -> Result<(), SignatureError> {
         verify(SECRET, Some(header), BODY, TS, TOLERANCE)
@@ -118,18 +129,34 @@ mod tests {
     }
 
     fn is_malformed(result: Result<(), SignatureError>) -> bool {
-        matches!(result, Err(SignatureError::MalformedHeader { header: SIGNATURE_HEADER, .. }))
+        matches!(
+            result,
+            Err(SignatureError::MalformedHeader {
+                header: SIGNATURE_HEADER,
+                ..
+            })
+        )
     }
 
     #[test]
     fn paddle_sdk_vector_1() {
-        let header = "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+        let header =
+            "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
         let body = br#"{"data": ["1", "2"]}"#;
-        assert_eq!(verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE), Ok(()));
+        assert_eq!(
+            verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE),
+            Ok(())
+        );
         assert_eq!(sign("VALID_SECRET", VECTOR_TS, body), header);
         // The same JSON with extra spaces is another body.
         let spaced = br#"{"data":  ["1",  "2"]}"#;
-        assert!(is_bad_signature(verify("VALID_SECRET", Some(header), spaced, VECTOR_TS, TOLERANCE)));
+        assert!(is_bad_signature(verify(
+            "VALID_SECRET",
+            Some(header),
+            spaced,
+            VECTOR_TS,
+            TOLERANCE
+        )));
     }
 
     #[test]
@@ -137,7 +164,10 @@ mod tests {
         let header = "ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;\
                       h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH";
         let body = br#"{"data": "value"}"#;
-        assert_eq!(verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE), Ok(()));
+        assert_eq!(
+            verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE),
+            Ok(())
+        );
     }
 
     #[test]
@@ -149,7 +179,13 @@ mod tests {
     #[test]
     fn the_key_is_the_whole_secret_with_its_prefix() {
         let without_prefix = SECRET.strip_prefix("pdl_ntfset_").unwrap();
-        assert!(is_bad_signature(verify(without_prefix, Some(HEADER), BODY, TS, TOLERANCE)));
+        assert!(is_bad_signature(verify(
+            without_prefix,
+            Some(HEADER),
+            BODY,
+            TS,
+            TOLERANCE
+        )));
     }
 
     #[test]
@@ -157,7 +193,13 @@ mod tests {
         // Body.
         let mut body = BODY.to_vec();
         body[5] = b'X';
-        assert!(is_bad_signature(verify(SECRET, Some(HEADER), &body, TS, TOLERANCE)));
+        assert!(is_bad_signature(verify(
+            SECRET,
+            Some(HEADER),
+            &body,
+            TS,
+            TOLERANCE
+        )));
         // Timestamp (still inside the window).
         let moved = HEADER.replace("ts=1735689600", "ts=1735689601");
         assert!(is_bad_signature(check(&moved)));
@@ -165,12 +207,22 @@ mod tests {
         let flipped = HEADER.replace(";h1=c9", ";h1=c8");
         assert_eq!(
             check(&flipped),
-            Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: "h1", checked: 1 })
+            Err(SignatureError::BadSignature {
+                header: SIGNATURE_HEADER,
+                scheme: "h1",
+                checked: 1
+            })
         );
         // Truncated signature.
         assert!(is_bad_signature(check(&HEADER[..HEADER.len() - 2])));
         // Secret.
-        assert!(is_bad_signature(verify("pdl_ntfset_other", Some(HEADER), BODY, TS, TOLERANCE)));
+        assert!(is_bad_signature(verify(
+            "pdl_ntfset_other",
+            Some(HEADER),
+            BODY,
+            TS,
+            TOLERANCE
+        )));
     }
 
     #[test]
@@ -182,7 +234,11 @@ mod tests {
         assert_eq!(check(&format!("{good};ts=1735689600")), Ok(()));
         assert_eq!(
             check(&format!("ts=1735689600;{forged};{forged}")),
-            Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: "h1", checked: 2 })
+            Err(SignatureError::BadSignature {
+                header: SIGNATURE_HEADER,
+                scheme: "h1",
+                checked: 2
+            })
         );
         // A garbled h1 next to a valid one does not spoil it.
         assert_eq!(check(&format!("ts=1735689600;h1=zz;{good}")), Ok(()));
@@ -197,7 +253,15 @@ mod tests {
 
     #[test]
     fn upper_case_hex_and_spaces_are_tolerated() {
-        assert_eq!(check(&HEADER.to_uppercase().replace("TS=", "ts=").replace("H1=", "h1=")), Ok(()));
+        assert_eq!(
+            check(
+                &HEADER
+                    .to_uppercase()
+                    .replace("TS=", "ts=")
+                    .replace("H1=", "h1=")
+            ),
+            Ok(())
+        );
         assert_eq!(check(&HEADER.replace(';', " ; ")), Ok(()));
         assert_eq!(check(&format!("{HEADER};")), Ok(()));
     }
@@ -209,26 +273,50 @@ mod tests {
         assert_eq!(at(TS - TOLERANCE), Ok(()));
         assert_eq!(
             at(TS + TOLERANCE + 1),
-            Err(SignatureError::TimestampTooOld { age_secs: 301, tolerance_secs: 300 })
+            Err(SignatureError::TimestampTooOld {
+                age_secs: 301,
+                tolerance_secs: 300
+            })
         );
         assert_eq!(
             at(TS - TOLERANCE - 1),
-            Err(SignatureError::TimestampInFuture { ahead_secs: 301, tolerance_secs: 300 })
+            Err(SignatureError::TimestampInFuture {
+                ahead_secs: 301,
+                tolerance_secs: 300
+            })
         );
         // The SDK vectors are years old by any real clock.
-        let header = "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
-        let e = verify("VALID_SECRET", Some(header), br#"{"data": ["1", "2"]}"#, TS, TOLERANCE).unwrap_err();
+        let header =
+            "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+        let e = verify(
+            "VALID_SECRET",
+            Some(header),
+            br#"{"data": ["1", "2"]}"#,
+            TS,
+            TOLERANCE,
+        )
+        .unwrap_err();
         assert_eq!(e.code(), "timestamp_too_old");
         assert!(e.to_string().contains("36892800 s old"), "{e}");
         // A custom tolerance applies.
         assert_eq!(verify(SECRET, Some(HEADER), BODY, TS + 5, 5), Ok(()));
-        assert_eq!(verify(SECRET, Some(HEADER), BODY, TS + 6, 5).unwrap_err().code(), "timestamp_too_old");
+        assert_eq!(
+            verify(SECRET, Some(HEADER), BODY, TS + 6, 5)
+                .unwrap_err()
+                .code(),
+            "timestamp_too_old"
+        );
     }
 
     #[test]
     fn a_missing_header() {
         let e = verify(SECRET, None, BODY, TS, TOLERANCE).unwrap_err();
-        assert_eq!(e, SignatureError::MissingHeader { header: SIGNATURE_HEADER });
+        assert_eq!(
+            e,
+            SignatureError::MissingHeader {
+                header: SIGNATURE_HEADER
+            }
+        );
         assert_eq!(e.http_status(), 400);
     }
 
@@ -264,6 +352,9 @@ mod tests {
     #[test]
     fn an_empty_secret_never_verifies() {
         let header = sign("", TS, BODY);
-        assert_eq!(verify("", Some(&header), BODY, TS, TOLERANCE), Err(SignatureError::NoSecret));
+        assert_eq!(
+            verify("", Some(&header), BODY, TS, TOLERANCE),
+            Err(SignatureError::NoSecret)
+        );
     }
 }

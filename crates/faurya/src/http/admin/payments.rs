@@ -1,0 +1,169 @@
+//! `/api/payments` and `/api/revenue/summary`: what was earned, and from which visit.
+
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::app::AppState;
+use crate::http::error::ApiError;
+use crate::http::extract::{PathParams, QueryParams};
+use crate::providers::Provider;
+use crate::store::payments::{self, PaymentRow};
+use crate::store::{now_ms, rfc3339};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/payments", get(list))
+        .route("/payments/{id}", get(show))
+        .route("/revenue/summary", get(summary))
+}
+
+#[derive(Serialize)]
+pub struct RefundView {
+    provider_refund_id: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    counts: bool,
+    created_at: String,
+}
+
+#[derive(Serialize)]
+pub struct PaymentView {
+    id: i64,
+    provider: String,
+    connection_id: String,
+    provider_payment_id: String,
+    amount_minor: i64,
+    currency: String,
+    status: String,
+    refunded_minor: i64,
+    net_minor: i64,
+    visitor_id: Option<String>,
+    session_id: Option<String>,
+    attribution_token: Option<String>,
+    order_id: Option<String>,
+    customer_email: Option<String>,
+    attributed: bool,
+    paid_at: Option<String>,
+    created_at: String,
+    delivery_id: Option<String>,
+    refunds: Vec<RefundView>,
+}
+
+impl From<PaymentRow> for PaymentView {
+    fn from(p: PaymentRow) -> Self {
+        Self {
+            attributed: p.visitor_id.is_some() || p.session_id.is_some() || p.attribution_token.is_some(),
+            net_minor: p.amount_minor - p.refunded_minor,
+            id: p.id,
+            provider: p.provider,
+            connection_id: p.connection_id,
+            provider_payment_id: p.provider_payment_id,
+            amount_minor: p.amount_minor,
+            currency: p.currency,
+            status: p.status,
+            refunded_minor: p.refunded_minor,
+            visitor_id: p.visitor_id,
+            session_id: p.session_id,
+            attribution_token: p.attribution_token,
+            order_id: p.order_id,
+            customer_email: p.customer_email,
+            paid_at: p.paid_at.map(rfc3339),
+            created_at: rfc3339(p.created_at),
+            delivery_id: p.delivery_id.map(|id| format!("d_{id}")),
+            refunds: p
+                .refunds
+                .into_iter()
+                .map(|r| RefundView {
+                    provider_refund_id: r.provider_refund_id,
+                    amount_minor: r.amount_minor,
+                    currency: r.currency,
+                    status: r.status,
+                    counts: r.counts,
+                    created_at: rfc3339(r.created_at),
+                })
+                .collect(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    provider: Option<String>,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<ListQuery>) -> Result<Json<Value>, ApiError> {
+    let limit = query.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::field("limit", "Use a limit from 1 to 200."));
+    }
+    let provider = query.provider.filter(|p| !p.is_empty());
+    if let Some(p) = &provider {
+        Provider::parse(p).ok_or_else(|| ApiError::field("provider", "Use whop or paddle."))?;
+    }
+    let before = match query.cursor.filter(|c| !c.is_empty()) {
+        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::field("cursor", "This cursor is not one Faurya gave out."))?),
+        None => None,
+    };
+    let mut rows = state.store.read(move |conn| payments::list(conn, provider.as_deref(), before, limit + 1)).await?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if more { rows.last().map(|p| p.id.to_string()) } else { None };
+    let payments: Vec<PaymentView> = rows.into_iter().map(PaymentView::from).collect();
+    Ok(Json(json!({ "payments": payments, "next_cursor": next_cursor })))
+}
+
+async fn show(State(state): State<AppState>, PathParams(id): PathParams<i64>) -> Result<Json<PaymentView>, ApiError> {
+    let row = state.store.read(move |conn| payments::get(conn, id)).await?;
+    row.map(|p| Json(PaymentView::from(p))).ok_or_else(|| ApiError::not_found("No such payment."))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SummaryQuery {
+    /// Days back from now for the daily series (default 30, at most 366).
+    days: Option<i64>,
+}
+
+/// Totals per currency (all time and within the window) and net revenue per day, computed in
+/// SQL so the Overview stays right however many payments there are.
+async fn summary(State(state): State<AppState>, QueryParams(query): QueryParams<SummaryQuery>) -> Result<Json<Value>, ApiError> {
+    let days = query.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::field("days", "Use 1 to 366 days."));
+    }
+    let day_ms = 86_400_000;
+    let since = (now_ms() / day_ms - (days - 1)) * day_ms;
+    let (all_time, window, daily) = state
+        .store
+        .read(move |conn| Ok((payments::totals(conn, None)?, payments::totals(conn, Some(since))?, payments::daily_net(conn, since)?)))
+        .await?;
+    let totals = |rows: Vec<payments::CurrencyTotals>| -> Vec<Value> {
+        rows.into_iter()
+            .map(|t| {
+                json!({
+                    "currency": t.currency, "payments": t.payments, "attributed": t.attributed,
+                    "gross_minor": t.gross_minor, "refunded_minor": t.refunded_minor,
+                    "net_minor": t.gross_minor - t.refunded_minor,
+                })
+            })
+            .collect()
+    };
+    let daily: Vec<Value> = daily
+        .into_iter()
+        .map(|(day, currency, net)| json!({ "day": rfc3339(day)[..10].to_string(), "currency": currency, "net_minor": net }))
+        .collect();
+    Ok(Json(json!({
+        "days": days,
+        "since": rfc3339(since),
+        "all_time": totals(all_time),
+        "window": totals(window),
+        "daily": daily,
+    })))
+}

@@ -1,0 +1,427 @@
+//! Receiving a webhook: receive → verify → store raw → dedupe → parse → attribute.
+//!
+//! The order matters. Verification comes first and works on the exact bytes received. A
+//! verified delivery is committed (fsynced) before the provider hears 2xx, even when its body
+//! cannot be understood: the provider would not send it again, and a fix plus "Reprocess" can
+//! still make use of it. Parsing is CPU work done before the write; applying the result to
+//! payments happens in the same transaction as storing the delivery, so a delivery's status and
+//! its payment never disagree.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::http::{HeaderMap, StatusCode};
+use rusqlite::Connection;
+use sha2::{Digest, Sha256};
+
+use crate::app::{AppState, LiveEvent};
+use crate::connections::{WEBHOOK_SECRET_PURPOSE, aad};
+use crate::http::error::ApiError;
+use crate::providers::event::{Effect, ParseError, Parsed};
+use crate::providers::{Provider, paddle, whop};
+use crate::secrets::Secret;
+use crate::store::deliveries::{self, Inserted, NewDelivery, NewRejection, Outcome};
+use crate::store::payments::{self, Applied};
+use crate::store::{self, StoreError, now_ms};
+
+/// A webhook request as it arrived.
+pub struct Incoming {
+    pub headers: HeaderMap,
+    /// The body, or its size when it was over the limit.
+    pub body: Result<Bytes, Option<u64>>,
+    pub remote: Option<SocketAddr>,
+    pub received_at: i64,
+}
+
+/// The answer to a stored delivery.
+#[derive(Debug, serde::Serialize)]
+pub struct Receipt {
+    pub ok: bool,
+    pub id: String,
+    pub status: String,
+    pub duplicate: bool,
+}
+
+/// Verification state of a connection, kept in memory so the hot path does not decrypt or query
+/// for every delivery. Removal forgets the entry.
+#[derive(Clone)]
+enum Receiver {
+    Active { provider: Provider, secret: Arc<Secret> },
+    Removed { provider: Provider },
+}
+
+#[derive(Default)]
+pub struct Receivers {
+    map: RwLock<HashMap<String, Receiver>>,
+}
+
+impl Receivers {
+    pub fn forget(&self, connection_id: &str) {
+        self.map.write().expect("receivers lock").remove(connection_id);
+    }
+
+    async fn lookup(&self, state: &AppState, connection_id: &str) -> Result<Option<Receiver>, ApiError> {
+        if let Some(found) = self.map.read().expect("receivers lock").get(connection_id) {
+            return Ok(Some(found.clone()));
+        }
+        let id = connection_id.to_string();
+        let Some(row) = state.store.read(move |conn| store::connections::get(conn, &id)).await? else {
+            // Unknown ids are not cached: random probes must not grow memory.
+            return Ok(None);
+        };
+        let Some(provider) = Provider::parse(&row.provider) else { return Ok(None) };
+        let receiver = match (row.status.as_str(), row.webhook_secret_sealed) {
+            ("active", Some(sealed)) => {
+                let secret = state.sealer.open_str(&sealed, aad(&row.id, WEBHOOK_SECRET_PURPOSE))?;
+                Receiver::Active { provider, secret: Arc::new(secret) }
+            }
+            ("removed", _) => Receiver::Removed { provider },
+            // Pending: the webhook does not exist yet, nothing can be verified.
+            _ => return Ok(None),
+        };
+        self.map.write().expect("receivers lock").insert(row.id, receiver.clone());
+        Ok(Some(receiver))
+    }
+}
+
+/// Settings the hot path reads on every delivery, mirrored from the store.
+pub struct IngestSettings {
+    pub tolerance_secs: AtomicI64,
+}
+
+impl Default for IngestSettings {
+    fn default() -> Self {
+        Self { tolerance_secs: AtomicI64::new(store::settings::DEFAULT_SIGNATURE_TOLERANCE_SECS) }
+    }
+}
+
+/// A flood of bad requests must not turn into a flood of database writes: at most this many
+/// rejected attempts are logged per second; the rest are only counted in the log output.
+const REJECTIONS_LOGGED_PER_SEC: u32 = 50;
+
+#[derive(Default)]
+pub struct RejectionBudget {
+    window: Mutex<Option<(Instant, u32)>>,
+}
+
+impl RejectionBudget {
+    fn allow(&self) -> bool {
+        let mut window = self.window.lock().expect("budget lock");
+        let now = Instant::now();
+        match &mut *window {
+            Some((start, used)) if now.duration_since(*start).as_secs() < 1 => {
+                *used += 1;
+                *used <= REJECTIONS_LOGGED_PER_SEC
+            }
+            _ => {
+                *window = Some((now, 1));
+                true
+            }
+        }
+    }
+}
+
+/// Handles one webhook request for `provider`'s connection `connection_id`.
+pub async fn receive(state: &AppState, provider: Provider, connection_id: &str, incoming: Incoming) -> Result<Receipt, ApiError> {
+    let body = match &incoming.body {
+        Ok(body) => body.clone(),
+        Err(size) => {
+            let limit = crate::http::WEBHOOK_BODY_LIMIT;
+            let told = size.map(|s| format!(" ({s} bytes)")).unwrap_or_default();
+            let message = format!("the body{told} is over the {limit}-byte limit for webhooks");
+            return Err(reject(state, provider, connection_id, &incoming, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message, None).await);
+        }
+    };
+
+    let secret = match state.receivers.lookup(state, connection_id).await? {
+        Some(Receiver::Active { provider: p, secret }) if p == provider => secret,
+        Some(Receiver::Removed { provider: p }) if p == provider => {
+            let message = "this connection was removed in Faurya; delete the webhook at the provider to stop these deliveries".to_string();
+            return Err(reject(state, provider, connection_id, &incoming, StatusCode::GONE, "connection_removed", message, None).await);
+        }
+        _ => {
+            let message = format!("no {} connection {connection_id} exists here", provider.display_name());
+            return Err(reject(state, provider, connection_id, &incoming, StatusCode::NOT_FOUND, "unknown_connection", message, None).await);
+        }
+    };
+
+    let now = incoming.received_at.div_euclid(1000);
+    let tolerance = state.ingest.tolerance_secs.load(Ordering::Relaxed);
+    let headers = &incoming.headers;
+    let verdict = match provider {
+        Provider::Whop => whop::signature::verify(
+            secret.expose(),
+            header(headers, whop::signature::ID_HEADER),
+            header(headers, whop::signature::TIMESTAMP_HEADER),
+            header(headers, whop::signature::SIGNATURE_HEADER),
+            &body,
+            now,
+            tolerance,
+        ),
+        Provider::Paddle => {
+            paddle::signature::verify(secret.expose(), header(headers, paddle::signature::SIGNATURE_HEADER), &body, now, tolerance)
+        }
+    };
+    if let Err(error) = verdict {
+        let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
+        let delivery_id = header(headers, whop::signature::ID_HEADER).map(str::to_string);
+        return Err(reject(state, provider, connection_id, &incoming, status, error.code(), error.to_string(), delivery_id).await);
+    }
+
+    let parsed = parse(provider, &body);
+    let delivery_id = delivery_id(provider, headers, &body, parsed.as_ref().ok());
+    let event_type = event_type(&parsed, &body);
+    let headers_json = headers_json(headers);
+    let (provider_name, connection) = (provider.as_str(), connection_id.to_string());
+    let received_at = incoming.received_at;
+    let (inserted, processed) = state
+        .store
+        .write(move |conn| {
+            let inserted = deliveries::insert(
+                conn,
+                &NewDelivery {
+                    connection_id: &connection,
+                    provider: provider_name,
+                    delivery_id: &delivery_id,
+                    event_type: event_type.as_deref(),
+                    received_at,
+                    headers_json: &headers_json,
+                    body: &body,
+                },
+            )?;
+            let processed = match inserted {
+                Inserted::Original(id) => Some(process(conn, provider_name, &connection, id, &parsed)?),
+                Inserted::Duplicate { .. } => None,
+            };
+            Ok((inserted, processed))
+        })
+        .await?;
+
+    state.publish(LiveEvent::Delivery(inserted.id()));
+    let status = match &processed {
+        Some(done) => {
+            if let Some(payment) = done.payment_changed {
+                state.publish(LiveEvent::Payment(payment));
+            }
+            done.status.to_string()
+        }
+        None => "duplicate".to_string(),
+    };
+    tracing::info!(provider = provider_name, delivery = inserted.id(), %status, "webhook stored");
+    Ok(Receipt {
+        ok: true,
+        id: format!("d_{}", inserted.id()),
+        duplicate: matches!(inserted, Inserted::Duplicate { .. }),
+        status,
+    })
+}
+
+fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+pub fn parse(provider: Provider, body: &[u8]) -> Result<Parsed, ParseError> {
+    match provider {
+        Provider::Whop => whop::payload::parse(body),
+        Provider::Paddle => paddle::payload::parse(body),
+    }
+}
+
+/// The provider's id of this delivery, for dedupe: Whop's `webhook-id` header (a replay keeps
+/// it), Paddle's `event_id` (a retry or a second destination keeps it). A body without one is
+/// keyed by its hash, so an identical repeat still dedupes.
+fn delivery_id(provider: Provider, headers: &HeaderMap, body: &[u8], parsed: Option<&Parsed>) -> String {
+    let found = match provider {
+        Provider::Whop => header(headers, whop::signature::ID_HEADER).map(str::to_string),
+        Provider::Paddle => parsed.and_then(|p| p.body_event_id.clone()).or_else(|| {
+            serde_json::from_slice::<serde_json::Value>(body)
+                .ok()
+                .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_string))
+        }),
+    };
+    found.filter(|id| !id.is_empty()).unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(body))))
+}
+
+/// The event type, also for bodies that could not be fully parsed (shown in the inspector).
+fn event_type(parsed: &Result<Parsed, ParseError>, body: &[u8]) -> Option<String> {
+    if let Ok(parsed) = parsed {
+        return Some(parsed.event_type.clone());
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    ["type", "event_type"].iter().find_map(|key| value.get(key).and_then(|t| t.as_str()).map(str::to_string))
+}
+
+/// Every header as `[[name, value], ...]`; values that are not UTF-8 are kept lossily.
+pub fn headers_json(headers: &HeaderMap) -> String {
+    let pairs: Vec<(&str, String)> =
+        headers.iter().map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()).into_owned())).collect();
+    serde_json::to_string(&pairs).expect("JSON")
+}
+
+/// What processing a delivery concluded.
+pub struct Processed {
+    pub status: &'static str,
+    pub payment_id: Option<i64>,
+    /// A payment that was created or changed (for live updates).
+    pub payment_changed: Option<i64>,
+}
+
+/// Applies a parsed delivery to payments/refunds and records the outcome on the delivery. Runs
+/// inside the writer's transaction; also used by Reprocess.
+pub fn process(
+    conn: &Connection,
+    provider: &str,
+    connection_id: &str,
+    delivery: i64,
+    parsed: &Result<Parsed, ParseError>,
+) -> Result<Processed, StoreError> {
+    let mut outcome = Outcome {
+        status: "failed",
+        event_type: None,
+        error: None,
+        note: None,
+        payment_id: None,
+        amount_minor: None,
+        currency: None,
+        processed_at: now_ms(),
+    };
+    let mut payment_changed = None;
+    let status: &'static str;
+    let note: String;
+    match parsed {
+        Err(error) => {
+            let message = error.to_string();
+            deliveries::set_outcome(conn, delivery, &Outcome { error: Some(&message), ..outcome })?;
+            return Ok(Processed { status: "failed", payment_id: None, payment_changed: None });
+        }
+        Ok(parsed) => {
+            outcome.event_type = Some(&parsed.event_type);
+            match &parsed.effect {
+                Effect::Ignored { reason } => {
+                    status = "ignored";
+                    note = reason.clone();
+                }
+                Effect::Payment(fact) => {
+                    let applied = payments::apply_payment(conn, provider, connection_id, fact, delivery)?;
+                    outcome.payment_id = Some(applied.id());
+                    outcome.amount_minor = Some(fact.amount_minor);
+                    outcome.currency = Some(&fact.currency);
+                    (status, note) = match &applied {
+                        Applied::Created(id) => {
+                            payment_changed = Some(*id);
+                            ("processed", format!("payment {} recorded", fact.provider_payment_id))
+                        }
+                        Applied::Updated { id, changes } => {
+                            payment_changed = Some(*id);
+                            ("processed", format!("payment {} updated: {}", fact.provider_payment_id, changes.join(", ")))
+                        }
+                        Applied::Unchanged { first_delivery, .. } => (
+                            "duplicate",
+                            format!(
+                                "payment {} was already recorded{}; not counted again",
+                                fact.provider_payment_id,
+                                first_delivery.map(|d| format!(" by d_{d}")).unwrap_or_default()
+                            ),
+                        ),
+                    };
+                }
+                Effect::Refund(fact) => {
+                    let applied = payments::apply_refund(conn, provider, fact, delivery)?;
+                    let payment = payments::payment_id_of(conn, provider, &fact.provider_payment_id)?;
+                    outcome.payment_id = payment;
+                    outcome.amount_minor = Some(fact.amount_minor);
+                    outcome.currency = Some(&fact.currency);
+                    let counting = if fact.counts {
+                        String::new()
+                    } else {
+                        format!(" (status {}: not deducted until it succeeds)", fact.status)
+                    };
+                    let waiting = if payment.is_none() {
+                        format!("; payment {} has not arrived yet, the refund applies when it does", fact.provider_payment_id)
+                    } else {
+                        String::new()
+                    };
+                    (status, note) = match &applied {
+                        Applied::Created(_) | Applied::Updated { .. } => {
+                            payment_changed = payment;
+                            ("processed", format!("refund {} recorded{counting}{waiting}", fact.provider_refund_id))
+                        }
+                        Applied::Unchanged { first_delivery, .. } => (
+                            "duplicate",
+                            format!(
+                                "refund {} was already recorded{}",
+                                fact.provider_refund_id,
+                                first_delivery.map(|d| format!(" by d_{d}")).unwrap_or_default()
+                            ),
+                        ),
+                    };
+                }
+            }
+        }
+    }
+    let payment_id = outcome.payment_id;
+    deliveries::set_outcome(conn, delivery, &Outcome { status, note: Some(&note), ..outcome })?;
+    Ok(Processed { status, payment_id, payment_changed })
+}
+
+/// Logs a rejected attempt (within the budget) and returns the error to answer.
+#[allow(clippy::too_many_arguments)]
+async fn reject(
+    state: &AppState,
+    provider: Provider,
+    connection_id: &str,
+    incoming: &Incoming,
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    delivery_id: Option<String>,
+) -> ApiError {
+    tracing::warn!(provider = provider.as_str(), connection = connection_id, code, %message, "webhook rejected");
+    if state.ingest_budget.allow() {
+        let (body, size) = match &incoming.body {
+            Ok(body) => (body.clone(), body.len()),
+            Err(size) => (Bytes::new(), size.unwrap_or(0) as usize),
+        };
+        let headers_json = headers_json(&incoming.headers);
+        let remote = incoming.remote.map(|r| r.to_string());
+        let (connection, reason, received_at) = (connection_id.to_string(), message.clone(), incoming.received_at);
+        let stored = state
+            .store
+            .write(move |conn| {
+                deliveries::insert_rejection(
+                    conn,
+                    &NewRejection {
+                        provider: provider.as_str(),
+                        connection_id: &connection,
+                        received_at,
+                        http_status: status.as_u16(),
+                        reason_code: code,
+                        reason: &reason,
+                        delivery_id: delivery_id.as_deref(),
+                        headers_json: &headers_json,
+                        body: &body,
+                        body_size: size,
+                        remote_addr: remote.as_deref(),
+                    },
+                )
+            })
+            .await;
+        match stored {
+            Ok(id) => state.publish(LiveEvent::Rejected(id)),
+            Err(e) => tracing::error!(error = %e, "could not log a rejected webhook"),
+        }
+    }
+    ApiError::Rejected { status, code, message: capitalized(&message) }
+}
+
+fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
