@@ -54,8 +54,8 @@ test-ui:
 	cd ui && npm test
 
 test-e2e:
-	$(CARGO) build -p faurya
-	cd tests/e2e && FAURYA_BIN=$(CURDIR)/target/debug/faurya npm test
+	$(CARGO) build -p faurya -p faurya-fakes
+	cd tests/e2e && FAURYA_BIN=$(CURDIR)/target/debug/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/debug/faurya-fakes npm test
 
 test-desktop: desktop
 	tests/desktop/smoke.sh $(CURDIR)/target/debug/faurya-desktop
