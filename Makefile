@@ -58,7 +58,8 @@ test-e2e:
 	cd tests/e2e && FAURYA_BIN=$(CURDIR)/target/debug/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/debug/faurya-fakes npm test
 
 test-desktop: desktop
-	tests/desktop/smoke.sh $(CURDIR)/target/debug/faurya-desktop
+	@if [ "$$(uname -s)" = Linux ]; then tests/desktop/smoke.sh $(CURDIR)/target/debug/faurya-desktop; \
+	else echo "desktop smoke test skipped: it needs Xvfb (Linux)"; fi
 
 build: deps ui ## release binaries: target/release/faurya and target/release/faurya-desktop
 	$(CARGO) build --release -p faurya -p faurya-desktop
