@@ -4,6 +4,8 @@
 //!   POST /__fake/fail           a Failure (see lib.rs)
 //!   GET  /__fake/requests       every provider request received
 //!   GET  /__fake/state          the webhooks and destinations that exist now
+//!   GET  /__fake/secrets        their signing secrets, so a test can sign deliveries
+//!                               `{"whop": [{id, url, secret}], "paddle": [{id, destination, secret}]}`
 //!   POST /__fake/reset          forget everything
 
 use axum::extract::State;
@@ -20,6 +22,7 @@ pub(crate) fn router() -> Router<Shared> {
         .route("/fail", post(fail))
         .route("/requests", get(requests))
         .route("/state", get(state))
+        .route("/secrets", get(secrets))
         .route("/reset", post(reset))
 }
 
@@ -47,6 +50,20 @@ async fn state(State(shared): State<Shared>) -> Json<Value> {
     Json(json!({
         "whop_webhooks": state.whop.webhooks.iter().map(|w| w.public(false)).collect::<Vec<_>>(),
         "paddle_destinations": state.paddle.settings.iter().map(|s| s.public()).collect::<Vec<_>>(),
+    }))
+}
+
+/// The signing secret of every webhook and destination that exists now, in one place. `/state`
+/// shows Whop webhooks as Whop lists them, without the secret (Whop only returns it on create).
+async fn secrets(State(shared): State<Shared>) -> Json<Value> {
+    let state = shared.lock();
+    Json(json!({
+        "whop": state.whop.webhooks.iter()
+            .map(|w| json!({"id": w.id, "url": w.url, "secret": w.secret}))
+            .collect::<Vec<_>>(),
+        "paddle": state.paddle.settings.iter()
+            .map(|s| json!({"id": s.id, "destination": s.destination, "secret": s.secret}))
+            .collect::<Vec<_>>(),
     }))
 }
 

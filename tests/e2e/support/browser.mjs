@@ -22,6 +22,8 @@ export async function launchChromium() {
 export async function newPage(browser, { colorScheme = 'light', permissions = [] } = {}) {
   const context = await browser.newContext({
     viewport: { width: 1280, height: 860 },
+    // Amounts and dates are asserted as en-US formats them, whatever the machine's locale.
+    locale: 'en-US',
     colorScheme,
     reducedMotion: 'reduce',
     permissions,

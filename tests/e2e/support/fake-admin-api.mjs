@@ -1,7 +1,8 @@
 // An in-memory stand-in for the admin listener, answering in the shapes of docs/API.md, serving
-// the built UI from ui/dist. It lets the UI's behaviour (field errors, remove-anyway, live
-// updates, money formatting, missing endpoints) be tested without the Rust backend, and gives the
-// preview script realistic data to render. The real backend is tested by the other test files.
+// the built UI from ui/dist. ui-contract.test.mjs uses it for what the real backend cannot be
+// made to answer on demand (a build without the later endpoints, a 422 field error, the tunnel
+// settings before they land); support/preview.mjs uses its sample data to render every page
+// without Rust. Everything else is tested against the real backend.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -108,7 +109,9 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
     received_at: iso(at),
     verdict: isRejected ? 'rejected' : 'verified',
     status,
-    error: error ?? (isRejected ? 'signature mismatch: no v1 entry matches the secret of con_' + conn.slice(4) : status === 'failed' ? 'data.total: "19.999" has more decimals than USD allows (2)' : null),
+    error: error ?? (isRejected ? 'the v1 signature in the webhook-signature header does not match this delivery' : status === 'failed' ? '`data.total`: 19.999 has more decimals than USD allows (2)' : null),
+    note: status === 'ignored' ? `${type}: not an event Faurya records revenue from` : revenue ? `payment ${payId} recorded` : null,
+    ...(isRejected ? { http_status: 401, reason_code: 'bad_signature' } : {}),
     amount_minor: revenue || /refund/.test(type) ? amount : null,
     currency: revenue || /refund/.test(type) ? currency : null,
     payment_id: payment?.id ?? null,
@@ -116,8 +119,10 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
     body_text: bodyText,
     body_base64: Buffer.from(bodyText).toString('base64'),
     body_size: Buffer.byteLength(bodyText),
+    body_truncated: false,
     duplicate_of: null,
     payment,
+    webhook_url: `${state.settings.public_url}/webhooks/${provider}/${conn}`,
   };
   state.events.unshift(event);
   return event;
@@ -161,6 +166,9 @@ export function seed(state, now = Date.now()) {
   dup.payment = null;
   dup.payment_id = null;
   dup.duplicate_of = state.events.find((e) => e.amount_minor === 24900 && e.status === 'processed')?.id ?? null;
+  dup.note = `repeat of ${dup.duplicate_of}: same delivery id, not processed again`;
+  dup.amount_minor = null;
+  dup.currency = null;
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'failed', at: now - 2 * day, amount: 1999 });
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'rejected', at: now - 1 * day });
   makeDelivery(state, { provider: 'whop', type: 'membership.went_valid', status: 'ignored', at: now - 0.5 * day });
@@ -190,8 +198,35 @@ function addConnection(state, { provider, api_key, company_id, environment }, at
 }
 
 function summary(e) {
-  const { headers: _h, body_text: _t, body_base64: _b, body_size: _s, duplicate_of: _d, payment: _p, ...rest } = e;
+  const { headers: _h, body_text: _t, body_base64: _b, body_size: _s, body_truncated: _bt, payment: _p, webhook_url: _w, ...rest } = e;
   return rest;
+}
+
+/** GET /api/revenue/summary over the sample payments (UTC days, as the backend does). */
+function revenueSummary(payments, days) {
+  const dayMs = 86400e3;
+  const since = (Math.floor(Date.now() / dayMs) - (days - 1)) * dayMs;
+  const totals = (list) => {
+    const map = new Map();
+    for (const p of list) {
+      const t = map.get(p.currency) ?? { currency: p.currency, payments: 0, attributed: 0, gross_minor: 0, refunded_minor: 0, net_minor: 0 };
+      t.payments += 1;
+      t.attributed += p.visitor_id || p.session_id ? 1 : 0;
+      t.gross_minor += p.amount_minor;
+      t.refunded_minor += p.refunded_minor;
+      t.net_minor += p.amount_minor - p.refunded_minor;
+      map.set(p.currency, t);
+    }
+    return [...map.values()].sort((a, b) => b.gross_minor - a.gross_minor);
+  };
+  const inWindow = payments.filter((p) => Date.parse(p.paid_at ?? p.created_at) >= since);
+  const daily = new Map();
+  for (const p of inWindow) {
+    const day = new Date(p.paid_at ?? p.created_at).toISOString().slice(0, 10);
+    const key = `${day} ${p.currency}`;
+    daily.set(key, { day, currency: p.currency, net_minor: (daily.get(key)?.net_minor ?? 0) + p.amount_minor - p.refunded_minor });
+  }
+  return { days, since: new Date(since).toISOString().replace('.000Z', 'Z'), all_time: totals(payments), window: totals(inWindow), daily: [...daily.values()].sort((a, b) => (a.day < b.day ? -1 : 1)) };
 }
 
 function page(list, url, map = (x) => x) {
@@ -219,7 +254,7 @@ export async function startFakeAdmin(opts = {}) {
       version: '0.1.0',
       signature_tolerance_secs: 300,
       ...(features.has('tunnel')
-        ? { tunnel: { backend: 'cloudflared', state: 'up', url: 'https://quiet-river.trycloudflare.com', error: null, updated_at: iso(Date.now() - 3600e3), cloudflared: { installed: true, path: '/usr/bin/cloudflared' }, ngrok: { authtoken_set: false, masked_authtoken: null, domain: null }, bore: { host: null, port: 7835, secret_set: false } } }
+        ? { tunnel: { backend: 'cloudflared', state: 'up', url: 'https://quiet-river.trycloudflare.com', error: null, updated_at: iso(Date.now() - 3600e3), cloudflared: { installed: true, path: '/usr/bin/cloudflared', install_hint: 'brew install cloudflared' }, ngrok: { authtoken_set: false, masked_authtoken: null, domain: null }, bore: { host: null, port: 0, secret_set: false, public_url: null } } }
         : {}),
     },
     connections: [],
@@ -231,8 +266,9 @@ export async function startFakeAdmin(opts = {}) {
   if (opts.seed) seed(state);
   const streams = new Set();
 
-  function emit(topic, data) {
-    for (const res of streams) res.write(`event: ${topic}\ndata: ${JSON.stringify(data)}\n\n`);
+  /** Like the backend: the data is a bare id (or empty), not JSON. */
+  function emit(topic, data = '') {
+    for (const res of streams) res.write(`event: ${topic}\ndata: ${data}\n\n`);
   }
 
   async function serveStatic(req, res, url) {
@@ -255,6 +291,10 @@ export async function startFakeAdmin(opts = {}) {
       if (p === '/login') {
         if (url.searchParams.get('token') !== token) return apiError(res, 401, 'unauthorized', 'Wrong admin token.');
         res.writeHead(303, { location: '/', 'set-cookie': `faurya_admin=${token}; HttpOnly; SameSite=Strict; Path=/` });
+        return res.end();
+      }
+      if (p === '/logout' && req.method === 'POST') {
+        res.writeHead(204, { 'set-cookie': 'faurya_admin=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0' });
         return res.end();
       }
       if (!p.startsWith('/api/')) return serveStatic(req, res, url);
@@ -286,7 +326,7 @@ export async function startFakeAdmin(opts = {}) {
           }
           if ('signature_tolerance_secs' in b) state.settings.signature_tolerance_secs = b.signature_tolerance_secs;
           if (b.tunnel && state.settings.tunnel) state.settings.tunnel = { ...state.settings.tunnel, backend: b.tunnel.backend, state: 'starting' };
-          emit('settings', {});
+          emit('settings');
           return json(res, 200, state.settings);
         }
       }
@@ -311,7 +351,7 @@ export async function startFakeAdmin(opts = {}) {
         if (state.connections.some((c) => c.account_id && c.account_id === b.company_id)) return apiError(res, 409, 'already_connected', `Company ${b.company_id} is connected already.`);
         await new Promise((r) => setTimeout(r, 300)); // the provider round trip
         const conn = addConnection(state, { provider, ...b });
-        emit('connection', { id: conn.id });
+        emit('connection', conn.id);
         return json(res, 201, conn);
       }
 
@@ -323,11 +363,11 @@ export async function startFakeAdmin(opts = {}) {
         if (state.failDelete.has(conn.id) || state.failDelete.has('*')) {
           if (!force) return apiError(res, 504, 'provider_timeout', 'Whop did not answer in time (api.whop.com). The connection is kept.');
           state.connections = state.connections.filter((c) => c !== conn);
-          emit('connection', { id: conn.id });
+          emit('connection', conn.id);
           return json(res, 200, { removed: true, webhook_deleted: false, warning: `The webhook ${conn.webhook_id} is still registered at Whop; delete it in the Whop dashboard.` });
         }
         state.connections = state.connections.filter((c) => c !== conn);
-        emit('connection', { id: conn.id });
+        emit('connection', conn.id);
         return json(res, 200, { removed: true, webhook_deleted: true });
       }
 
@@ -343,6 +383,8 @@ export async function startFakeAdmin(opts = {}) {
         const r = page(list, url, summary);
         return json(res, 200, { events: r.items, next_cursor: r.next });
       }
+      if (p === '/api/events/types' && features.has('events'))
+        return json(res, 200, { types: [...new Set(state.events.map((e) => e.event_type).filter(Boolean))].sort() });
       const ev = p.match(/^\/api\/events\/([dr]_\d+)(\/raw|\/reprocess)?$/);
       if (ev && features.has('events')) {
         const e = state.events.find((x) => x.id === ev[1]);
@@ -365,6 +407,18 @@ export async function startFakeAdmin(opts = {}) {
         const prov = url.searchParams.get('provider');
         const r = page(state.payments.filter((x) => !prov || x.provider === prov), url);
         return json(res, 200, { payments: r.items, next_cursor: r.next });
+      }
+
+      const pay = p.match(/^\/api\/payments\/(\d+)$/);
+      if (pay && features.has('payments')) {
+        const found = state.payments.find((x) => x.id === Number(pay[1]));
+        return found ? json(res, 200, found) : apiError(res, 404, 'not_found', 'No such payment.');
+      }
+
+      if (p === '/api/revenue/summary' && features.has('payments')) {
+        const days = Number(url.searchParams.get('days') ?? 30);
+        if (!(Number.isInteger(days) && days >= 1 && days <= 366)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
+        return json(res, 200, revenueSummary(state.payments, days));
       }
 
       if (p === '/api/stream' && features.has('stream')) {
@@ -392,8 +446,8 @@ export async function startFakeAdmin(opts = {}) {
     /** Record a new delivery as if a provider just sent it, and tell the stream. */
     deliver(opts2) {
       const e = makeDelivery(state, opts2);
-      emit('delivery', { id: e.id });
-      if (e.payment) emit('payment', { id: e.payment.id });
+      emit('delivery', e.id);
+      if (e.payment) emit('payment', String(e.payment.id));
       return e;
     },
     async stop() {

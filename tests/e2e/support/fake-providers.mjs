@@ -12,7 +12,21 @@ export function haveFakes() {
   return existsSync(fakesBin);
 }
 
+/**
+ * Why tests that need the fakes binary should be skipped, or false to run them. Under CI
+ * (CI=true) they always run, so a missing binary fails the suite instead of skipping silently.
+ */
+export function fakesSkipReason() {
+  if (haveFakes() || isCI()) return false;
+  return `needs ${fakesBin} (cargo build -p faurya-fakes)`;
+}
+
+export function isCI() {
+  return !!process.env.CI && process.env.CI !== 'false' && process.env.CI !== '0';
+}
+
 export async function startFakeProviders() {
+  if (!haveFakes()) throw new Error(`faurya-fakes binary not found at ${fakesBin}: run cargo build -p faurya-fakes (or set FAURYA_FAKES_BIN)`);
   const child = spawn(fakesBin, ['127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
   readline.createInterface({ input: child.stderr }).on('line', (l) => lines.push(l));
@@ -53,6 +67,8 @@ export async function startFakeProviders() {
     fail: (failure) => control('POST', '/fail', failure),
     requests: async () => (await control('GET', '/requests')).requests,
     state: () => control('GET', '/state'),
+    /** `{whop: [{id, url, secret}], paddle: [{id, destination, secret}]}`: to sign deliveries. */
+    secrets: () => control('GET', '/secrets'),
     async stop() {
       child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 5000);

@@ -21,7 +21,8 @@ const PUBLIC_LINE = /Public listener:\s*(http:\/\/\S+)/;
 /**
  * @param {{ env?: Record<string,string>, args?: string[], timeoutMs?: number }} [opts]
  * @returns {Promise<{ loginUrl: string, adminUrl: string, publicUrl: string, token: string,
- *   dataDir: string, output: () => string, stop: () => Promise<void> }>}
+ *   dataDir: string, output: () => string, stop: () => Promise<void>,
+ *   api: (method: string, path: string, body?: unknown) => Promise<{ status: number, json: any }> }>}
  */
 export async function startFaurya(opts = {}) {
   if (!haveFaurya()) throw new Error(`faurya binary not found at ${fauryaBin} (build it, or set FAURYA_BIN)`);
@@ -91,7 +92,24 @@ export async function startFaurya(opts = {}) {
       });
     });
     const adminUrl = new URL(loginUrl).origin;
+    /** The admin API with the bearer token: `await app.api('PUT', '/api/settings', {...})`. */
+    const api = async (method, p, body) => {
+      const res = await fetch(adminUrl + p, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const text = await res.text();
+      let json = null;
+      try {
+        json = text ? JSON.parse(text) : null;
+      } catch {
+        json = text;
+      }
+      return { status: res.status, json };
+    };
     return {
+      api,
       loginUrl,
       adminUrl,
       publicUrl: publicUrl.replace(/\/+$/, ''),

@@ -11,6 +11,7 @@ import type {
   Page,
   Payment,
   RemoveResult,
+  RevenueSummary,
   Settings,
   SettingsUpdate,
   TunnelTestResult,
@@ -178,6 +179,8 @@ export const api = {
   },
   event: (id: string, signal?: AbortSignal) =>
     request<EventDetail>(`/api/events/${encodeURIComponent(id)}`, { signal }),
+  eventTypes: async (signal?: AbortSignal) =>
+    (await request<{ types: string[] }>('/api/events/types', { signal })).types,
   rawEventUrl: (id: string) => `/api/events/${encodeURIComponent(id)}/raw`,
   reprocess: (id: string) =>
     request<EventDetail>(`/api/events/${encodeURIComponent(id)}/reprocess`, { method: 'POST', body: {} }),
@@ -188,6 +191,21 @@ export const api = {
       signal,
     });
     return { items: r.payments, next_cursor: r.next_cursor };
+  },
+  payment: (id: number, signal?: AbortSignal) => request<Payment>(`/api/payments/${id}`, { signal }),
+  revenueSummary: (days: number, signal?: AbortSignal) =>
+    request<RevenueSummary>('/api/revenue/summary', { query: { days }, signal }),
+
+  /** Clears the session cookie. Not under /api; answers 204 without a body. */
+  logout: async () => {
+    let res: Response;
+    try {
+      res = await fetch('/logout', { method: 'POST', credentials: 'same-origin' });
+    } catch {
+      throw new ApiError(0, 'network', 'Cannot reach the Faurya server to sign out.');
+    }
+    if (!res.ok && res.status !== 401)
+      throw new ApiError(res.status, statusCode(res.status), fallbackMessage(res.status));
   },
 };
 

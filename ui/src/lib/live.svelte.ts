@@ -1,19 +1,31 @@
-// Live updates: one EventSource on /api/stream shared by every page. When the stream is not
-// available (an older build, a proxy that buffers, a dropped connection) subscribers are polled
-// every 5 seconds instead, and the stream is tried again later.
+// Live updates: one stream of server-sent events from /api/stream shared by every page. When the
+// stream is not available (an older build, a proxy that buffers, a dropped connection)
+// subscribers are polled every 5 seconds instead, and the stream is tried again later.
+//
+// The stream is read with fetch, not EventSource: EventSource drops events whose data is empty
+// (the SSE spec says so), and the server sends `settings`, `tunnel` and `resync` without data.
+// Event data is otherwise a bare id (`d_12`, `r_3`, `7`, `con_…`), not JSON.
 
-export type Topic = 'delivery' | 'payment' | 'connection' | 'settings';
+import { SseParser } from './sse';
+
+export type Topic = 'delivery' | 'payment' | 'connection' | 'settings' | 'tunnel';
 export type LiveMode = 'off' | 'connecting' | 'stream' | 'polling';
-/** `poll` means "something may have changed, refresh": sent on every poll tick and on reconnect. */
-type Listener = (topic: Topic | 'poll', data: unknown) => void;
+/**
+ * `poll` means "something may have changed, refresh everything": sent on every poll tick, on
+ * reconnect, and when the server says `resync` (this client fell behind and missed events).
+ */
+type Listener = (topic: Topic | 'poll', data: string | null) => void;
 
-const TOPICS: Topic[] = ['delivery', 'payment', 'connection', 'settings'];
+const TOPICS = new Set<string>(['delivery', 'payment', 'connection', 'settings', 'tunnel']);
 const POLL_MS = 5_000;
-const RETRY_STREAM_MS = 60_000;
+/** After a dropped stream (network, server restart). */
+const RECONNECT_MS = 3_000;
+/** After a refused stream (404 from an older build, 401, not an event stream). */
+const RETRY_REFUSED_MS = 60_000;
 
 class Live {
   mode = $state<LiveMode>('off');
-  private source: EventSource | null = null;
+  private abort: AbortController | null = null;
   private subs = new Map<Listener, Set<Topic>>();
   private pollTimer: ReturnType<typeof setInterval> | null = null;
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
@@ -25,56 +37,84 @@ class Live {
   }
 
   start() {
-    if (this.mode !== 'off' || typeof EventSource === 'undefined') {
-      if (typeof EventSource === 'undefined') this.startPolling();
+    if (this.mode !== 'off') return;
+    if (typeof fetch === 'undefined' || typeof TextDecoderStream === 'undefined') {
+      this.startPolling();
       return;
     }
-    this.openStream();
+    void this.openStream();
   }
 
-  private emit(topic: Topic | 'poll', data: unknown) {
+  /** Close the stream and stop polling (after signing out). */
+  stop() {
+    this.abort?.abort();
+    this.abort = null;
+    this.stopPolling();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
+    this.mode = 'off';
+  }
+
+  private emit(topic: Topic | 'poll', data: string | null) {
     for (const [fn, topics] of this.subs) {
       if (topic === 'poll' || topics.has(topic)) fn(topic, data);
     }
   }
 
-  private openStream() {
-    this.source?.close();
-    this.mode = this.mode === 'polling' ? 'polling' : 'connecting';
-    const es = new EventSource('/api/stream', { withCredentials: true });
-    this.source = es;
-    es.onopen = () => {
-      const wasPolling = this.mode === 'polling';
-      this.stopPolling();
-      this.mode = 'stream';
-      if (wasPolling) this.emit('poll', null); // catch up on what happened in between
-    };
-    for (const topic of TOPICS) {
-      es.addEventListener(topic, (ev) => {
-        let data: unknown = null;
-        try {
-          data = JSON.parse((ev as MessageEvent<string>).data);
-        } catch {
-          data = null;
-        }
-        this.emit(topic, data);
+  private async openStream() {
+    this.abort?.abort();
+    const ctrl = new AbortController();
+    this.abort = ctrl;
+    if (this.mode !== 'polling') this.mode = 'connecting';
+
+    let res: Response;
+    try {
+      res = await fetch('/api/stream', {
+        headers: { Accept: 'text/event-stream' },
+        credentials: 'same-origin',
+        cache: 'no-store',
+        signal: ctrl.signal,
       });
+    } catch {
+      if (!ctrl.signal.aborted) this.dropped(RECONNECT_MS);
+      return;
     }
-    es.onerror = () => {
-      if (es.readyState === EventSource.CLOSED) {
-        // Refused (404, 401, wrong type): poll, and try the stream again later.
-        es.close();
-        this.source = null;
-        this.startPolling();
-        this.retryTimer ??= setTimeout(() => {
-          this.retryTimer = null;
-          this.openStream();
-        }, RETRY_STREAM_MS);
-      } else {
-        // The browser reconnects by itself; poll meanwhile.
-        this.startPolling();
+    const type = res.headers.get('content-type') ?? '';
+    if (!res.ok || !res.body || !type.includes('text/event-stream')) {
+      void res.body?.cancel();
+      if (!ctrl.signal.aborted) this.dropped(RETRY_REFUSED_MS);
+      return;
+    }
+
+    const wasPolling = this.mode === 'polling';
+    this.stopPolling();
+    this.mode = 'stream';
+    if (wasPolling) this.emit('poll', null); // catch up on what happened in between
+
+    const parser = new SseParser((event, data) => {
+      if (event === 'resync') this.emit('poll', null);
+      else if (TOPICS.has(event)) this.emit(event as Topic, data || null);
+    });
+    const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        parser.push(value);
       }
-    };
+    } catch {
+      // dropped: handled below
+    }
+    if (!ctrl.signal.aborted) this.dropped(RECONNECT_MS);
+  }
+
+  /** The stream ended or was refused: poll meanwhile and try it again after `retryMs`. */
+  private dropped(retryMs: number) {
+    this.startPolling();
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = null;
+      if (this.mode !== 'off') void this.openStream();
+    }, retryMs);
   }
 
   private startPolling() {

@@ -12,6 +12,8 @@ class Session {
   link = $state<LinkState>('unknown');
   version = $state<string | null>(null);
   lastError = $state<string | null>(null);
+  /** The user pressed Sign out (the sign-in screen says so). */
+  signedOutByUser = $state(false);
   private timer: ReturnType<typeof setInterval> | null = null;
 
   constructor() {
@@ -39,6 +41,13 @@ class Session {
       this.link = err.offline ? 'offline' : 'error';
       this.lastError = err instanceof ApiError ? err.message : String(e);
     }
+  }
+
+  /** POST /logout, then show the sign-in screen. Throws when the server could not clear the cookie. */
+  async signOut(): Promise<void> {
+    await api.logout();
+    this.signedOutByUser = true;
+    this.auth = 'signed-out';
   }
 
   start() {

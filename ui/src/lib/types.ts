@@ -18,7 +18,7 @@ export interface Settings {
   admin_addr: string;
   version: string;
   signature_tolerance_secs: number;
-  /** Proposed for the tunnel work (issue 6); absent until the backend has it. */
+  /** The tunnel (issue 6); absent from backends that do not have it yet. */
   tunnel?: TunnelStatus;
 }
 
@@ -31,22 +31,22 @@ export interface SettingsUpdate {
 export type TunnelBackend = 'none' | 'cloudflared' | 'ngrok' | 'bore' | 'manual';
 export type TunnelState = 'off' | 'starting' | 'up' | 'down';
 
-/** The tunnel shape this UI proposes for issue 6 (see the UI report). */
+/** docs/API.md "Tunnel". Every sub-object is optional here so a partial answer still renders. */
 export interface TunnelStatus {
   backend: TunnelBackend;
   state: TunnelState;
   url: string | null;
   error: string | null;
   updated_at: string | null;
-  cloudflared?: { installed: boolean; path: string | null };
+  cloudflared?: { installed: boolean; path: string | null; install_hint?: string | null };
   ngrok?: { authtoken_set: boolean; masked_authtoken: string | null; domain: string | null };
-  bore?: { host: string | null; port: number | null; secret_set: boolean };
+  bore?: { host: string | null; port: number | null; secret_set: boolean; public_url?: string | null };
 }
 
 export interface TunnelUpdate {
   backend: TunnelBackend;
   ngrok?: { authtoken?: string; domain?: string | null };
-  bore?: { host: string; port: number; secret?: string | null };
+  bore?: { host: string; port: number; secret?: string | null; public_url?: string | null };
 }
 
 export interface TunnelTestResult {
@@ -91,25 +91,40 @@ export interface EventSummary {
   received_at: string;
   verdict: 'verified' | 'rejected';
   status: EventStatus;
+  /** Why it failed or was rejected. */
   error: string | null;
+  /** Why it was ignored or counted as a repeat (or what processing did). */
+  note?: string | null;
   amount_minor: number | null;
   currency: string | null;
   payment_id: number | null;
+  /** The delivery this one repeats (same delivery id); such a repeat is never processed. */
+  duplicate_of?: string | null;
+  /** Rejected attempts only: the status they were answered with and the reason's code. */
+  http_status?: number | null;
+  reason_code?: string | null;
 }
 
 export interface EventDetail extends EventSummary {
   headers: [string, string][];
   body_text: string | null;
   body_base64: string;
+  /** Size as received. */
   body_size: number;
-  duplicate_of: string | null;
+  /** Only a prefix was kept (rejected attempts keep 64 KiB). */
+  body_truncated?: boolean;
   payment: Payment | null;
+  /** The connection's current webhook URL, for "Copy as curl". */
+  webhook_url?: string | null;
 }
 
 export interface Refund {
   provider_refund_id: string;
   amount_minor: number;
+  currency?: string;
   status: string;
+  /** Whether it is deducted from the payment (succeeded / approved). */
+  counts?: boolean;
   created_at: string;
 }
 
@@ -128,10 +143,31 @@ export interface Payment {
   attribution_token: string | null;
   order_id: string | null;
   customer_email: string | null;
+  attributed?: boolean;
   paid_at: string | null;
   created_at: string;
   delivery_id: string | null;
   refunds: Refund[];
+}
+
+export interface CurrencyTotals {
+  currency: string;
+  payments: number;
+  attributed: number;
+  gross_minor: number;
+  refunded_minor: number;
+  net_minor: number;
+}
+
+/** GET /api/revenue/summary?days=N */
+export interface RevenueSummary {
+  days: number;
+  /** Start of the window: UTC midnight, `days - 1` days before today. */
+  since: string;
+  all_time: CurrencyTotals[];
+  window: CurrencyTotals[];
+  /** Net revenue per UTC day and currency; days without payments are left out. */
+  daily: { day: string; currency: string; net_minor: number }[];
 }
 
 export interface Page<T> {
