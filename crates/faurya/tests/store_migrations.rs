@@ -78,3 +78,31 @@ fn base64_key(byte: u8) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode([byte; 32])
 }
+
+/// A database left at version 1 (as an older Faurya wrote it) is brought to the current schema
+/// with its data intact, and the search index covers the deliveries stored before it existed.
+#[tokio::test]
+async fn a_version_1_database_is_migrated_with_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("f.db");
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(include_str!("../migrations/0001_init.sql")).unwrap();
+        conn.pragma_update(None, "user_version", 1).unwrap();
+        conn.execute_batch(
+            "INSERT INTO connections (id, provider, environment, account_id, key_last4, status, created_at)
+               VALUES ('con_old', 'whop', 'production', 'biz_1', 'abcd', 'active', 0);
+             INSERT INTO deliveries (connection_id, provider, delivery_id, received_at, headers, body, status)
+               VALUES ('con_old', 'whop', 'msg_old', 1, '[]', CAST('{\"data\":{\"id\":\"pay_from_before\"}}' AS BLOB), 'processed');",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    assert_eq!(user_version(&path), SCHEMA_VERSION);
+    let filter = faurya::store::deliveries::Filter { query: Some("pay_from_before".into()), ..Default::default() };
+    let found = store.read(move |c| faurya::store::deliveries::list(c, &filter, None, 10)).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].delivery_id, "msg_old");
+    assert_eq!(found[0].note, None, "the new column exists, empty for old rows");
+    store.close().await;
+}

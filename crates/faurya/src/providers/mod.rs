@@ -3,6 +3,7 @@
 //! refunds. Everything shared (sealing, storage, dedupe, the inspector) lives outside them.
 
 pub mod event;
+pub mod fields;
 pub mod paddle;
 pub mod signature;
 pub mod transport;

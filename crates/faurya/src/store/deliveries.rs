@@ -171,27 +171,34 @@ pub struct Filter {
 
 /// A page of deliveries, newest (highest id) first, with ids below `before`.
 pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usize) -> Result<Vec<DeliveryRow>> {
-    let mut sql = format!("SELECT {SUMMARY_COLUMNS} FROM deliveries WHERE id < ?1");
-    let mut args: Vec<rusqlite::types::Value> = vec![before.unwrap_or(i64::MAX).into()];
-    let mut add = |clause: &str, value: String, args: &mut Vec<rusqlite::types::Value>| {
-        args.push(value.into());
-        sql.push_str(&format!(" AND {clause} ?{}", args.len()));
+    let columns = SUMMARY_COLUMNS.split(", ").map(|c| format!("d.{c}")).collect::<Vec<_>>().join(", ");
+    let before = before.unwrap_or(i64::MAX);
+    let mut args: Vec<rusqlite::types::Value> = Vec::new();
+    // A search walks the full-text index newest-first and stops at `limit` matches, instead of
+    // collecting every match first (a common word matches every delivery).
+    let mut sql = match filter.query.as_deref().and_then(fts_phrase) {
+        Some(phrase) => {
+            args.push(phrase.into());
+            args.push(before.into());
+            format!(
+                "SELECT {columns} FROM deliveries_fts f JOIN deliveries d ON d.id = f.rowid
+                 WHERE deliveries_fts MATCH ?1 AND f.rowid < ?2"
+            )
+        }
+        None => {
+            args.push(before.into());
+            format!("SELECT {columns} FROM deliveries d WHERE d.id < ?1")
+        }
     };
-    if let Some(provider) = &filter.provider {
-        add("provider =", provider.clone(), &mut args);
-    }
-    if let Some(status) = &filter.status {
-        add("status =", status.clone(), &mut args);
-    }
-    if let Some(event_type) = &filter.event_type {
-        add("event_type =", event_type.clone(), &mut args);
-    }
-    if let Some(query) = filter.query.as_deref().and_then(fts_phrase) {
-        add("id IN (SELECT rowid FROM deliveries_fts WHERE deliveries_fts MATCH", query, &mut args);
-        sql.push(')');
+    for (column, value) in [("provider", &filter.provider), ("status", &filter.status), ("event_type", &filter.event_type)] {
+        if let Some(value) = value {
+            args.push(value.clone().into());
+            sql.push_str(&format!(" AND d.{column} = ?{}", args.len()));
+        }
     }
     args.push((limit as i64).into());
-    sql.push_str(&format!(" ORDER BY id DESC LIMIT ?{}", args.len()));
+    let order = if filter.query.as_deref().and_then(fts_phrase).is_some() { "f.rowid" } else { "d.id" };
+    sql.push_str(&format!(" ORDER BY {order} DESC LIMIT ?{}", args.len()));
     let mut stmt = conn.prepare(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), summary)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

@@ -278,30 +278,50 @@ pub struct CurrencyTotals {
     pub refunded_minor: i64,
 }
 
-pub fn totals(conn: &Connection, since: Option<i64>) -> Result<Vec<CurrencyTotals>> {
-    let mut stmt = conn.prepare(
-        "SELECT p.currency, count(*),
-                sum(CASE WHEN p.visitor_id IS NOT NULL OR p.session_id IS NOT NULL OR p.attribution_token IS NOT NULL
-                         THEN 1 ELSE 0 END),
-                sum(p.amount_minor),
-                coalesce(sum((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider
-                               AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1)), 0)
-         FROM payments p WHERE p.created_at >= ?1 GROUP BY p.currency ORDER BY sum(p.amount_minor) DESC",
-    )?;
-    let rows = stmt.query_map([since.unwrap_or(i64::MIN)], |r| {
-        Ok(CurrencyTotals {
-            currency: r.get(0)?,
-            payments: r.get(1)?,
-            attributed: r.get(2)?,
-            gross_minor: r.get(3)?,
-            refunded_minor: r.get(4)?,
-        })
+/// Refunds that count, summed per payment; joined instead of a per-row subquery so a summary
+/// over hundreds of thousands of payments is one pass.
+const COUNTED_REFUNDS: &str = "WITH r AS (SELECT provider, provider_payment_id, sum(amount_minor) AS refunded
+     FROM refunds WHERE counts = 1 GROUP BY provider, provider_payment_id)";
+
+/// Per currency: totals over all time, and over payments made since `since` (unix ms), in one
+/// scan. A payment's time is when it was paid, else when it was recorded.
+pub fn totals(conn: &Connection, since: i64) -> Result<Vec<(CurrencyTotals, CurrencyTotals)>> {
+    let mut stmt = conn.prepare(&format!(
+        "{COUNTED_REFUNDS}
+         SELECT p.currency,
+                count(*), sum(a), sum(p.amount_minor), coalesce(sum(r.refunded), 0),
+                sum(w), sum(w * a), sum(w * p.amount_minor), coalesce(sum(w * r.refunded), 0)
+         FROM (SELECT *, (visitor_id IS NOT NULL OR session_id IS NOT NULL OR attribution_token IS NOT NULL) AS a,
+                         (coalesce(paid_at, created_at) >= ?1) AS w
+               FROM payments) p
+         LEFT JOIN r ON r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id
+         GROUP BY p.currency ORDER BY sum(p.amount_minor) DESC"
+    ))?;
+    let rows = stmt.query_map([since], |r| {
+        let currency: String = r.get(0)?;
+        Ok((
+            CurrencyTotals {
+                currency: currency.clone(),
+                payments: r.get(1)?,
+                attributed: r.get(2)?,
+                gross_minor: r.get(3)?,
+                refunded_minor: r.get(4)?,
+            },
+            CurrencyTotals {
+                currency,
+                payments: r.get(5)?,
+                attributed: r.get(6)?,
+                gross_minor: r.get(7)?,
+                refunded_minor: r.get(8)?,
+            },
+        ))
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// Net revenue per UTC day and currency since `since` (unix ms): (day start ms, currency, net).
 pub fn daily_net(conn: &Connection, since: i64) -> Result<Vec<(i64, String, i64)>> {
+    // `coalesce(paid_at, created_at)` is indexed (migration 0002), so only the window is read.
     let mut stmt = conn.prepare(
         "SELECT (coalesce(p.paid_at, p.created_at) / 86400000) * 86400000 AS day, p.currency,
                 sum(p.amount_minor - coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider

@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/reprocess", post(reprocess))
 }
 
-const STATUSES: &[&str] = &["processed", "duplicate", "ignored", "failed", "rejected", "received"];
+const STATUSES: &[&str] = &["processed", "duplicate", "ignored", "failed", "rejected"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]

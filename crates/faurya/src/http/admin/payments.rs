@@ -142,10 +142,14 @@ async fn summary(State(state): State<AppState>, QueryParams(query): QueryParams<
     let since = (now_ms() / day_ms - (days - 1)) * day_ms;
     let (all_time, window, daily) = state
         .store
-        .read(move |conn| Ok((payments::totals(conn, None)?, payments::totals(conn, Some(since))?, payments::daily_net(conn, since)?)))
+        .read(move |conn| {
+            let (all_time, window) = payments::totals(conn, since)?.into_iter().unzip::<_, _, Vec<_>, Vec<_>>();
+            Ok((all_time, window, payments::daily_net(conn, since)?))
+        })
         .await?;
     let totals = |rows: Vec<payments::CurrencyTotals>| -> Vec<Value> {
         rows.into_iter()
+            .filter(|t| t.payments > 0)
             .map(|t| {
                 json!({
                     "currency": t.currency, "payments": t.payments, "attributed": t.attributed,

@@ -1,4 +1,5 @@
-//! `GET /api/stream`: server-sent events, so open screens update without a reload.
+//! `GET /api/stream`: server-sent events, so open screens update without a reload. Every event
+//! carries data (EventSource drops events without any).
 //! Events: `delivery` (data `d_<id>` or `r_<id>`), `payment` (payment id), `connection`
 //! (connection id), `settings`. A client that falls behind gets `resync`: refetch everything.
 
@@ -26,7 +27,7 @@ async fn stream(State(state): State<AppState>) -> Sse<impl Stream<Item = Result<
                 let (name, id) = live.name_and_id();
                 Event::default().event(name).data(id)
             }
-            Err(RecvError::Lagged(_)) => Event::default().event("resync").data(""),
+            Err(RecvError::Lagged(_)) => Event::default().event("resync").data("resync"),
             Err(RecvError::Closed) => return None,
         };
         Some((Ok(event), receiver))

@@ -11,6 +11,7 @@
 use serde_json::{Map, Value};
 
 use crate::money;
+use crate::providers::fields::{body_error, currency, first_id, kind, required_string};
 use crate::providers::event::{Effect, ParseError, Parsed, PaymentFact, RefundFact};
 
 /// `custom_data` keys our docs give users, then the snake-case names of the Whop docs.
@@ -20,7 +21,7 @@ const TOKEN_KEYS: [&str; 1] = ["faAttributionToken"];
 const ORDER_KEYS: [&str; 1] = ["orderId"];
 
 pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
-    let envelope: Value = serde_json::from_slice(body).map_err(body_error)?;
+    let envelope: Value = serde_json::from_slice(body).map_err(|e| body_error(e, "a Paddle notification"))?;
     let Some(envelope) = envelope.as_object() else {
         return Err(ParseError::new(format!(
             "the body is JSON but not a Paddle notification: expected an object, found {}",
@@ -148,17 +149,6 @@ fn adjustment(data: &Map<String, Value>, event_type: &str) -> Result<Effect, Par
     }))
 }
 
-/// An id under the first of `keys` that holds one. Empty strings count as absent; an integer
-/// (an `orderId` of 1042) is taken as its digits.
-fn first_id(object: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|key| match object.get(key)? {
-        Value::String(text) => Some(text.trim())
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        _ => None,
-    })
-}
 
 fn minor_units(value: Option<&Value>, field: &str, what: &str) -> Result<i64, ParseError> {
     let text = match value {
@@ -181,24 +171,7 @@ fn minor_units(value: Option<&Value>, field: &str, what: &str) -> Result<i64, Pa
     Ok(minor)
 }
 
-fn currency(value: Option<&Value>, field: &str) -> Result<String, ParseError> {
-    let code = required_string(value, field)?;
-    money::normalize_currency(&code).map_err(|e| ParseError::new(format!("`{field}`: {e}")))
-}
 
-fn required_string(value: Option<&Value>, field: &str) -> Result<String, ParseError> {
-    match value {
-        None | Some(Value::Null) => Err(ParseError::new(format!("`{field}` is missing"))),
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Err(ParseError::new(format!("`{field}` is empty")))
-        }
-        Some(Value::String(text)) => Ok(text.clone()),
-        Some(other) => Err(ParseError::new(format!(
-            "`{field}` should be a string, found {}",
-            kind(other)
-        ))),
-    }
-}
 
 /// Unix milliseconds from an RFC 3339 string (`2024-04-12T10:18:48.294633Z`); null means unknown.
 fn timestamp_ms(value: Option<&Value>, field: &str) -> Result<Option<i64>, ParseError> {
@@ -220,25 +193,7 @@ fn timestamp_ms(value: Option<&Value>, field: &str) -> Result<Option<i64>, Parse
     }
 }
 
-fn body_error(error: serde_json::Error) -> ParseError {
-    match error.classify() {
-        serde_json::error::Category::Data => ParseError::new(format!(
-            "the body is JSON but not a Paddle notification: {error}"
-        )),
-        _ => ParseError::new(format!("the body is not JSON: {error}")),
-    }
-}
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 #[cfg(test)]
 mod tests {

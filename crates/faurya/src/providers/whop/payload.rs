@@ -13,6 +13,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::money;
+use crate::providers::fields::{body_error, currency, first_id, kind, required_string};
 use crate::providers::event::{Effect, ParseError, Parsed, PaymentFact, RefundFact};
 
 /// Metadata keys our docs tell users to set on the checkout, then the camel-case names used in
@@ -21,7 +22,7 @@ const VISITOR_KEYS: [&str; 2] = ["faurya_visitor_id", "faVisitorId"];
 const SESSION_KEYS: [&str; 2] = ["faurya_session_id", "faSessionId"];
 
 pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
-    let envelope: Envelope = serde_json::from_slice(body).map_err(body_error)?;
+    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| body_error(e, "a Whop webhook"))?;
     let event_type = match envelope.event_type {
         Some(Value::String(t)) if !t.trim().is_empty() => t,
         Some(Value::String(_)) | None => {
@@ -174,22 +175,7 @@ fn attribution(sources: [Option<&Value>; 2]) -> (Option<String>, Option<String>)
     (None, None)
 }
 
-/// An id under the first of `keys` that holds one. Empty strings count as absent; an integer
-/// is taken as its digits (someone's numeric id is still an id).
-fn first_id(object: &Value, keys: &[&str]) -> Option<String> {
-    keys.iter().find_map(|key| match object.get(key)? {
-        Value::String(text) => Some(text.trim())
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned),
-        Value::Number(n) if n.is_i64() || n.is_u64() => Some(n.to_string()),
-        _ => None,
-    })
-}
 
-fn currency(value: Option<&Value>, field: &str) -> Result<String, ParseError> {
-    let code = required_string(value, field)?;
-    money::normalize_currency(&code).map_err(|e| ParseError::new(format!("`{field}`: {e}")))
-}
 
 fn amount(
     raw: Option<&RawValue>,
@@ -211,19 +197,6 @@ fn amount(
     Ok(minor)
 }
 
-fn required_string(value: Option<&Value>, field: &str) -> Result<String, ParseError> {
-    match value {
-        None | Some(Value::Null) => Err(ParseError::new(format!("`{field}` is missing"))),
-        Some(Value::String(text)) if text.trim().is_empty() => {
-            Err(ParseError::new(format!("`{field}` is empty")))
-        }
-        Some(Value::String(text)) => Ok(text.clone()),
-        Some(other) => Err(ParseError::new(format!(
-            "`{field}` should be a string, found {}",
-            kind(other)
-        ))),
-    }
-}
 
 /// Unix milliseconds from an ISO 8601 string with an offset (`2025-01-01T00:00:00.000Z`) or a
 /// JSON number of unix seconds (`1735689600`, `1735689600.5`). Null or empty means unknown.
@@ -275,25 +248,7 @@ fn ignored(reason: impl Into<String>) -> Effect {
     }
 }
 
-fn body_error(error: serde_json::Error) -> ParseError {
-    match error.classify() {
-        serde_json::error::Category::Data => {
-            ParseError::new(format!("the body is JSON but not a Whop webhook: {error}"))
-        }
-        _ => ParseError::new(format!("the body is not JSON: {error}")),
-    }
-}
 
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 fn shown(text: &str) -> String {
     text.chars().take(40).collect()
