@@ -29,17 +29,20 @@ pub enum LiveEvent {
     Delivery(i64),
     Rejected(i64),
     Payment(i64),
+    /// The tunnel's status changed; data is the new state (`starting`, `up`, ...).
+    Tunnel(&'static str),
 }
 
 impl LiveEvent {
     /// The SSE event name and data the UI listens for.
     pub fn name_and_id(&self) -> (&'static str, String) {
         match self {
-            LiveEvent::Settings => ("settings", String::new()),
+            LiveEvent::Settings => ("settings", "settings".into()),
             LiveEvent::Connection(id) => ("connection", id.clone()),
             LiveEvent::Delivery(id) => ("delivery", format!("d_{id}")),
             LiveEvent::Rejected(id) => ("delivery", format!("r_{id}")),
             LiveEvent::Payment(id) => ("payment", id.to_string()),
+            LiveEvent::Tunnel(state) => ("tunnel", state.to_string()),
         }
     }
 }
@@ -61,6 +64,10 @@ pub struct AppState {
     pub ingest_budget: Arc<crate::ingest::RejectionBudget>,
     /// Cancelled when the app stops: long-lived tasks and streams end with it.
     pub shutdown: CancellationToken,
+    /// The tunnel's settings and status (its supervisor runs as an app task).
+    pub tunnel: Arc<crate::tunnel::Tunnel>,
+    /// Keeps provider webhooks pointed at the public URL.
+    pub webhook_sync: Arc<crate::webhook_sync::WebhookSync>,
 }
 
 impl AppState {
@@ -69,12 +76,29 @@ impl AppState {
         let _ = self.live.send(event);
     }
 
-    /// The URL providers must deliver to: pinned by flag/env, else the one saved in Settings.
+    /// The URL providers must deliver to: pinned by flag/env, else the tunnel's while it is up
+    /// (for the manual backend, the URL saved in Settings).
     pub async fn public_url(&self) -> Result<Option<String>, StoreError> {
+        Ok(self.effective_public_url())
+    }
+
+    /// [`AppState::public_url`] without the `async`: it reads memory only.
+    pub fn effective_public_url(&self) -> Option<String> {
         if let Some(url) = &self.config.public_url {
-            return Ok(Some(url.clone()));
+            return Some(url.clone());
         }
-        self.store.read(|conn| store::settings::get(conn, store::settings::PUBLIC_URL)).await
+        self.tunnel.status().live_url().map(str::to_string)
+    }
+
+    /// Where the effective public URL comes from: `flag`, `settings` (the manual URL),
+    /// `tunnel`, or `None` when there is none.
+    pub fn public_url_source(&self) -> Option<&'static str> {
+        if self.config.public_url.is_some() {
+            return Some("flag");
+        }
+        let status = self.tunnel.status();
+        status.live_url()?;
+        Some(if status.backend == crate::tunnel::BackendKind::Manual { "settings" } else { "tunnel" })
     }
 }
 
@@ -169,6 +193,10 @@ impl App {
         let ingest = crate::ingest::IngestSettings::default();
         let tolerance = store.read(|conn| store::settings::signature_tolerance_secs(conn)).await?;
         ingest.tolerance_secs.store(tolerance, std::sync::atomic::Ordering::Relaxed);
+        let tunnel_settings = load_tunnel_settings(&store, &sealer, config.tunnel.backend).await?;
+        let tunnel_env = crate::tunnel::BackendEnv::new(addrs.public, config.tunnel.clone())
+            .map_err(|e| StartError::Task(format!("HTTP client: {e}")))?;
+        let tunnel = Arc::new(crate::tunnel::Tunnel::new(tunnel_settings, live.clone()));
         let cancel = CancellationToken::new();
         let state = AppState {
             shutdown: cancel.clone(),
@@ -182,6 +210,8 @@ impl App {
             sealer: Arc::new(sealer),
             addrs,
             live,
+            tunnel: tunnel.clone(),
+            webhook_sync: Arc::default(),
         };
 
         let mut tasks = JoinSet::new();
@@ -204,6 +234,8 @@ impl App {
             let state = state.clone();
             tasks.spawn(async move { crate::connections::recover_pending(&state).await });
         }
+        tasks.spawn(tunnel.supervise(tunnel_env, cancel.clone()));
+        tasks.spawn(crate::webhook_sync::run(state.clone()));
         Ok(RunningApp { addrs, key_source, state, cancel, tasks })
     }
 }
@@ -228,6 +260,21 @@ fn open_data_dir(config: &Config) -> Result<(Store, Sealer, KeySource, Secret), 
         None => load_or_create_admin_token(dir)?,
     };
     Ok((store, sealer, key_source, token))
+}
+
+/// The tunnel settings saved in the store; a `--tunnel` choice is saved first.
+async fn load_tunnel_settings(
+    store: &Store,
+    sealer: &Sealer,
+    flag: Option<crate::tunnel::BackendKind>,
+) -> Result<crate::tunnel::TunnelSettings, StartError> {
+    if let Some(kind) = flag {
+        store
+            .write(move |conn| store::settings::set(conn, store::settings::TUNNEL_BACKEND, kind.as_str()))
+            .await?;
+    }
+    let values = store.read(store::settings::tunnel_values).await?;
+    Ok(crate::tunnel::TunnelSettings::from_values(&values, sealer))
 }
 
 const KEY_CHECK_PLAINTEXT: &[u8] = b"faurya master key check";

@@ -5,6 +5,7 @@
 //! provider API bases) are secrets or test hooks: they never belong on a command line, where
 //! `ps` shows them to every user of the machine.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -13,6 +14,7 @@ use clap::{Args, Parser, Subcommand};
 use reqwest::Url;
 
 use crate::providers::transport::RetryPolicy;
+use crate::tunnel::BackendKind;
 
 pub const DEFAULT_PROVIDER_TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -50,6 +52,9 @@ Environment-only settings (never pass secrets as flags):
                           default: the OS keychain, else <data dir>/master.key (0600)
   FAURYA_WHOP_API_BASE    override https://api.whop.com/api/v1 (and the sandbox host)
   FAURYA_PADDLE_API_BASE  override https://api.paddle.com (and the sandbox host)
+  FAURYA_CLOUDFLARED      path of the cloudflared binary; default: found on PATH (and in
+                          /opt/homebrew/bin, /usr/local/bin or the winget/installer folders)
+  FAURYA_NGROK_SERVER_ADDR  host:port of a custom ngrok agent ingress (rarely needed)
   RUST_LOG                log filter, e.g. faurya=debug,tower_http=debug
 
 Precedence: a flag beats its environment variable, which beats the default.")]
@@ -87,6 +92,13 @@ pub struct ServeArgs {
     /// Serve the UI from this directory instead of the copy built into the binary (development).
     #[arg(long, env = "FAURYA_UI_DIR", value_name = "DIR")]
     pub ui_dir: Option<PathBuf>,
+
+    /// The tunnel that exposes the public listener, saved as the Settings choice at start (the
+    /// Settings screen can change it later). `manual` uses the public URL saved in Settings;
+    /// ngrok and bore use the authtoken / server saved in Settings → Tunnel. Default: keep the
+    /// saved choice. See docs/TUNNELS.md.
+    #[arg(long, env = "FAURYA_TUNNEL", value_name = "BACKEND", value_enum)]
+    pub tunnel: Option<BackendKind>,
 }
 
 /// The resolved configuration the app runs with.
@@ -107,6 +119,61 @@ pub struct Config {
     /// Per-request timeout for provider APIs (not a flag: tests and embedders shorten it).
     pub provider_timeout: Duration,
     pub provider_retry: RetryPolicy,
+    pub tunnel: TunnelOptions,
+}
+
+/// How the tunnel and the webhook URL sync run. Only the backend choice and the cloudflared path
+/// come from flags/env; the timings are for tests and embedders.
+#[derive(Clone, Debug)]
+pub struct TunnelOptions {
+    /// `--tunnel` / `FAURYA_TUNNEL`: saved as the chosen backend at start.
+    pub backend: Option<BackendKind>,
+    /// `FAURYA_CLOUDFLARED`: the cloudflared binary to run instead of looking it up.
+    pub cloudflared: Option<PathBuf>,
+    /// Where to look for `cloudflared`: `None` is the process `PATH` plus the usual install
+    /// folders; `Some` is exactly this `PATH`-style list (tests put a fake first).
+    pub search_path: Option<OsString>,
+    /// `FAURYA_NGROK_SERVER_ADDR`: a custom ngrok agent ingress (`host:port`).
+    pub ngrok_server_addr: Option<String>,
+    /// How long a backend may take to come up (process start, connect, URL) before it counts
+    /// as failed and is retried.
+    pub start_timeout: Duration,
+    /// Waits between restarts of a failed tunnel.
+    pub restart_backoff: Backoff,
+    /// Waits between retries of a failed provider webhook update.
+    pub sync_backoff: Backoff,
+    /// Timeout of `POST /api/tunnel/test`.
+    pub test_timeout: Duration,
+}
+
+impl Default for TunnelOptions {
+    fn default() -> Self {
+        Self {
+            backend: None,
+            cloudflared: None,
+            search_path: None,
+            ngrok_server_addr: None,
+            start_timeout: Duration::from_secs(60),
+            restart_backoff: Backoff { base: Duration::from_secs(1), max: Duration::from_secs(60) },
+            sync_backoff: Backoff { base: Duration::from_secs(5), max: Duration::from_secs(600) },
+            test_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Exponential back-off: `base`, doubled per consecutive failure, capped at `max`.
+#[derive(Clone, Copy, Debug)]
+pub struct Backoff {
+    pub base: Duration,
+    pub max: Duration,
+}
+
+impl Backoff {
+    /// The wait after the `failures`-th consecutive failure (1 = the first).
+    pub fn delay(&self, failures: u32) -> Duration {
+        let doublings = failures.saturating_sub(1).min(20);
+        self.base.saturating_mul(1 << doublings).min(self.max)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +221,12 @@ impl Config {
             paddle_api_base: api_base("FAURYA_PADDLE_API_BASE")?,
             provider_timeout: DEFAULT_PROVIDER_TIMEOUT,
             provider_retry: RetryPolicy::default(),
+            tunnel: TunnelOptions {
+                backend: args.tunnel,
+                cloudflared: non_empty("FAURYA_CLOUDFLARED").map(PathBuf::from),
+                ngrok_server_addr: non_empty("FAURYA_NGROK_SERVER_ADDR").map(|v| v.trim().to_string()),
+                ..TunnelOptions::default()
+            },
         })
     }
 
@@ -173,6 +246,7 @@ impl Config {
             paddle_api_base: None,
             provider_timeout: DEFAULT_PROVIDER_TIMEOUT,
             provider_retry: RetryPolicy::default(),
+            tunnel: TunnelOptions::default(),
         }
     }
 
@@ -194,6 +268,9 @@ impl Config {
             "master_key": if self.master_key.is_some() { "set (FAURYA_MASTER_KEY)" } else if self.keychain { "OS keychain, else the data dir" } else { "from the data dir" },
             "whop_api_base": self.whop_api_base,
             "paddle_api_base": self.paddle_api_base,
+            "tunnel": self.tunnel.backend.map(BackendKind::as_str),
+            "cloudflared": self.tunnel.cloudflared,
+            "ngrok_server_addr": self.tunnel.ngrok_server_addr,
         })
     }
 }
@@ -257,5 +334,14 @@ mod tests {
         assert!(parse_public_url("x.example.com").is_err());
         assert!(parse_public_url("https://x.example.com/?a=1").is_err());
         assert!(parse_public_url("https://u:p@x.example.com").is_err());
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let b = Backoff { base: Duration::from_secs(1), max: Duration::from_secs(10) };
+        let waits: Vec<u64> = (1..=6).map(|n| b.delay(n).as_secs()).collect();
+        assert_eq!(waits, [1, 2, 4, 8, 10, 10]);
+        assert_eq!(b.delay(0), Duration::from_secs(1));
+        assert_eq!(b.delay(u32::MAX), Duration::from_secs(10));
     }
 }

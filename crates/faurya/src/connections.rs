@@ -215,10 +215,11 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
     let provider = request.provider;
     let name = provider.display_name();
     let public_url = state.public_url().await?.ok_or_else(|| {
-        ApiError::PublicUrlMissing(format!(
-            "{name} needs a public URL to deliver webhooks to, and none is set. Set one in Settings → Public URL \
-             (a tunnel such as `cloudflared tunnel --url http://{}` gives you one), then connect again.",
-            state.addrs.public
+        let status = state.tunnel.status();
+        ApiError::PublicUrlMissing(crate::tunnel::missing_url_message(
+            &status,
+            state.addrs.public,
+            &format!("Connecting {name}"),
         ))
     })?;
 
@@ -294,6 +295,8 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
     }
     tracing::info!(connection = %id, provider = provider.as_str(), webhook = %created.id, "connected");
     state.publish(LiveEvent::Connection(id.clone()));
+    // The public URL may have changed while the webhook was being made.
+    state.webhook_sync.nudge();
     get_view(state, &id).await
 }
 
@@ -338,9 +341,9 @@ pub async fn remove(state: &AppState, id: &str, force: bool) -> Result<Removed, 
                 return Err(ApiError::Provider(ProviderError::new(
                     error.kind,
                     format!(
-                        "{name} could not delete the webhook, so the connection was kept. {} \
+                        "{name} could not delete the webhook, so the connection was kept. {}. \
                          Try again, or use “Remove locally anyway” (the webhook then stays at {name}).",
-                        error.message
+                        error.message.trim_end_matches('.')
                     ),
                 )));
             }

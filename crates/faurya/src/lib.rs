@@ -15,6 +15,8 @@ pub mod money;
 pub mod providers;
 pub mod secrets;
 pub mod store;
+pub mod tunnel;
+pub mod webhook_sync;
 
 pub use app::{App, AppState, RunningApp, StartError};
 pub use config::Config;

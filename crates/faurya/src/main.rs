@@ -42,7 +42,18 @@ async fn serve_until_signal(config: Config) -> ExitCode {
     };
     let public_url = match app.state().public_url().await {
         Ok(Some(url)) => url,
-        _ => "none yet: set one in Settings, or pass --public-url".to_string(),
+        _ => {
+            let status = app.state().tunnel.status();
+            match status.state {
+                faurya::tunnel::TunnelState::Starting => {
+                    format!("none yet: the {} is starting (its URL is logged when it is up)", status.backend.display_name())
+                }
+                faurya::tunnel::TunnelState::Down => {
+                    format!("none: {}", status.error.unwrap_or_else(|| "the tunnel is down".into()))
+                }
+                _ => "none yet: choose a tunnel in Settings, or pass --public-url / --tunnel".to_string(),
+            }
+        }
     };
     // Tests and scripts parse these lines: keep their prefixes stable.
     println!("Faurya {} is running.", env!("CARGO_PKG_VERSION"));

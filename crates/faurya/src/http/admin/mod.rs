@@ -7,6 +7,7 @@ mod health;
 mod payments;
 mod settings;
 mod stream;
+mod tunnel;
 
 use axum::Router;
 use axum::middleware::from_extractor_with_state;
@@ -23,6 +24,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(payments::router())
         .merge(stream::router())
+        .merge(tunnel::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.
