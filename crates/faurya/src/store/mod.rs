@@ -153,6 +153,10 @@ fn create_private(path: &Path) {
 /// fsyncs the WAL at every commit, because an acknowledged delivery must survive a power cut.
 fn configure(conn: &Connection, read_only: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // A larger page cache and memory-mapped reads keep summaries over large tables off the
+    // syscall path; both are upper bounds, not allocations.
+    conn.pragma_update(None, "cache_size", -32_768)?;
+    conn.pragma_update(None, "mmap_size", 256 * 1024 * 1024)?;
     if read_only {
         conn.pragma_update(None, "query_only", true)?;
     } else {

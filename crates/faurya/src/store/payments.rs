@@ -278,45 +278,46 @@ pub struct CurrencyTotals {
     pub refunded_minor: i64,
 }
 
-/// Refunds that count, summed per payment; joined instead of a per-row subquery so a summary
-/// over hundreds of thousands of payments is one pass.
-const COUNTED_REFUNDS: &str = "WITH r AS (SELECT provider, provider_payment_id, sum(amount_minor) AS refunded
-     FROM refunds WHERE counts = 1 GROUP BY provider, provider_payment_id)";
-
-/// Per currency: totals over all time, and over payments made since `since` (unix ms), in one
-/// scan. A payment's time is when it was paid, else when it was recorded.
+/// Per currency: totals over all time, and over payments made since `since` (unix ms). A
+/// payment's time is when it was paid, else when it was recorded. Two scans without a join:
+/// payments grouped by currency, then the (far fewer) counted refunds joined to their payments.
 pub fn totals(conn: &Connection, since: i64) -> Result<Vec<(CurrencyTotals, CurrencyTotals)>> {
-    let mut stmt = conn.prepare(&format!(
-        "{COUNTED_REFUNDS}
-         SELECT p.currency,
-                count(*), sum(a), sum(p.amount_minor), coalesce(sum(r.refunded), 0),
-                sum(w), sum(w * a), sum(w * p.amount_minor), coalesce(sum(w * r.refunded), 0)
-         FROM (SELECT *, (visitor_id IS NOT NULL OR session_id IS NOT NULL OR attribution_token IS NOT NULL) AS a,
-                         (coalesce(paid_at, created_at) >= ?1) AS w
-               FROM payments) p
-         LEFT JOIN r ON r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id
-         GROUP BY p.currency ORDER BY sum(p.amount_minor) DESC"
-    ))?;
-    let rows = stmt.query_map([since], |r| {
-        let currency: String = r.get(0)?;
-        Ok((
-            CurrencyTotals {
+    let mut stmt = conn.prepare(
+        "SELECT currency, count(*), sum(a), sum(amount_minor), sum(w), sum(w * a), sum(w * amount_minor)
+         FROM (SELECT currency, amount_minor,
+                      (visitor_id IS NOT NULL OR session_id IS NOT NULL OR attribution_token IS NOT NULL) AS a,
+                      (coalesce(paid_at, created_at) >= ?1) AS w
+               FROM payments)
+         GROUP BY currency ORDER BY sum(amount_minor) DESC",
+    )?;
+    let mut out: Vec<(CurrencyTotals, CurrencyTotals)> = stmt
+        .query_map([since], |r| {
+            let currency: String = r.get(0)?;
+            let totals = |payments, attributed, gross| CurrencyTotals {
                 currency: currency.clone(),
-                payments: r.get(1)?,
-                attributed: r.get(2)?,
-                gross_minor: r.get(3)?,
-                refunded_minor: r.get(4)?,
-            },
-            CurrencyTotals {
-                currency,
-                payments: r.get(5)?,
-                attributed: r.get(6)?,
-                gross_minor: r.get(7)?,
-                refunded_minor: r.get(8)?,
-            },
-        ))
-    })?;
-    Ok(rows.collect::<rusqlite::Result<_>>()?)
+                payments,
+                attributed,
+                gross_minor: gross,
+                refunded_minor: 0,
+            };
+            Ok((totals(r.get(1)?, r.get(2)?, r.get(3)?), totals(r.get(4)?, r.get(5)?, r.get(6)?)))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut refunds = conn.prepare(
+        "SELECT p.currency, sum(r.amount_minor),
+                sum(CASE WHEN coalesce(p.paid_at, p.created_at) >= ?1 THEN r.amount_minor ELSE 0 END)
+         FROM refunds r JOIN payments p ON p.provider = r.provider AND p.provider_payment_id = r.provider_payment_id
+         WHERE r.counts = 1 GROUP BY p.currency",
+    )?;
+    let refunded = refunds.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+    for row in refunded {
+        let (currency, all_time, window) = row?;
+        if let Some((a, w)) = out.iter_mut().find(|(a, _)| a.currency == currency) {
+            a.refunded_minor = all_time;
+            w.refunded_minor = window;
+        }
+    }
+    Ok(out)
 }
 
 /// Net revenue per UTC day and currency since `since` (unix ms): (day start ms, currency, net).
