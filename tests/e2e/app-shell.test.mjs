@@ -98,6 +98,9 @@ test('Settings shows the server and keeps a saved public URL across a reload', a
   await visible(main.getByText(new URL(app.adminUrl).host, { exact: true }), 'admin listener address');
   await visible(main.getByText(new URL(app.publicUrl).host, { exact: true }), 'public listener address');
 
+  // A fresh install has no tunnel; the manual one takes a URL of your own.
+  await visible(page.getByText('no tunnel is chosen', { exact: false }), 'no public URL yet');
+  await page.getByRole('radio', { name: 'Manual', exact: true }).check();
   const field = page.getByLabel('Public URL', { exact: true });
   await field.fill('https://hooks.example.com/');
   await page.getByRole('button', { name: 'Save', exact: true }).click();
@@ -133,9 +136,10 @@ test('a public URL pinned with --public-url is shown read-only and says why', as
     await seeHeading(p, 'Overview');
     await p.goto(pinned.adminUrl + '/#/settings');
     await visible(p.getByText('Set when the server started'), 'explanation');
-    const field = p.getByLabel('Public URL', { exact: true });
-    assert.equal(await field.inputValue(), 'https://pinned.example.com');
-    assert.equal(await field.getAttribute('readonly'), '');
+    assert.equal(await p.getByTestId('public-url').innerText(), 'https://pinned.example.com');
+    // Nothing to edit: no URL field, no tunnel choice, no Save.
+    assert.equal(await p.getByLabel('Public URL', { exact: true }).count(), 0);
+    assert.equal(await p.getByRole('radio', { name: 'Manual', exact: true }).count(), 0);
     assert.equal(await p.getByRole('button', { name: 'Save', exact: true }).count(), 0);
     await noErrorBanner(p);
   } finally {

@@ -1,14 +1,14 @@
-// What the real backend cannot be made to answer on demand: a build without the later endpoints,
-// a server-side 422 field error, and the tunnel settings (issue 6, not in the backend yet). An
-// in-memory admin API (support/fake-admin-api.mjs) answers in the shapes of docs/API.md. Every
-// other behaviour is tested against the real `faurya serve` in the other files.
+// What the real backend cannot be made to answer on demand: a build without the later endpoints
+// (or without the tunnel), and a server-side 422 field error on the connect form. An in-memory
+// admin API (support/fake-admin-api.mjs) answers in the shapes of docs/API.md. Every other
+// behaviour, the tunnel included (tunnel.test.mjs), is tested against the real `faurya serve`.
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { launchChromium, newPage } from './support/browser.mjs';
 import { startFakeAdmin } from './support/fake-admin-api.mjs';
-import { shot, uiDist } from './support/paths.mjs';
+import { uiDist } from './support/paths.mjs';
 import { noErrorBanner, seeHeading, settled, visible } from './support/ui-checks.mjs';
 
 let browser;
@@ -71,34 +71,19 @@ describe('field errors from the server', () => {
   });
 });
 
-describe('Settings: the tunnel (docs/API.md "Tunnel")', () => {
-  test('state, the delivery-path test, and the ngrok authtoken rule', async () => {
-    await withApp({}, async (page, fake) => {
-      Object.assign(fake.state.settings, { public_url: 'https://quiet-river.trycloudflare.com', public_url_source: 'tunnel' });
-      await page.goto(fake.url + '/#/settings');
-      await settled(page);
-      // A tunnel owns the public URL: it is shown, not edited.
-      await visible(page.getByText('Set by the tunnel'), 'why the URL is read-only');
-      assert.equal(await page.getByLabel('Public URL', { exact: true }).getAttribute('readonly'), '');
-      await page.getByRole('button', { name: 'Test delivery path' }).click();
-      await visible(page.getByText('in 182 ms'), 'round trip');
-      await shot(page, 'settings-tunnel-sample', { fullPage: true });
-      await page.getByRole('radio', { name: 'ngrok', exact: true }).check();
-      await page.getByRole('button', { name: 'Apply tunnel' }).click();
-      await visible(page.getByText('Paste your ngrok authtoken'), 'authtoken required');
-      await page.getByLabel('ngrok authtoken').fill('2abcDEF_token');
-      await page.getByRole('button', { name: 'Apply tunnel' }).click();
-      await page.waitForFunction(() => document.body.textContent.includes('starting'));
-      await noErrorBanner(page);
-    });
-  });
-
-  test('without `tunnel` in the settings, the section explains the manual way', async () => {
-    await withApp({ features: ['settings'] }, async (page) => {
+describe('Settings from a backend without the tunnel', () => {
+  test('without `tunnel` in the settings, the section explains the manual way and saves the URL', async () => {
+    await withApp({ features: ['settings'] }, async (page, fake) => {
       await page.goto(page.url().replace(/#.*$/, '') + '#/settings');
       await settled(page);
       await visible(page.getByText('Built-in tunnels: not available in this build'), 'the note');
       await visible(page.getByText('cloudflared tunnel --url http://127.0.0.1:8787'), 'the manual command');
+      assert.equal(await page.getByRole('radio', { name: 'Manual' }).count(), 0, 'no tunnel choices');
+      await page.getByLabel('Public URL', { exact: true }).fill('https://hooks.example.com');
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await visible(page.getByRole('status').filter({ hasText: 'Saved' }), 'saved');
+      assert.equal(fake.state.settings.public_url, 'https://hooks.example.com');
+      assert.equal(fake.state.lastSettingsPut, JSON.stringify({ public_url: 'https://hooks.example.com' }), 'no `tunnel` sent');
       await noErrorBanner(page);
     });
   });

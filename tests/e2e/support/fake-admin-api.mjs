@@ -131,7 +131,9 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
 /** Sample history: a month of payments in three currencies, refunds, failures, rejections. */
 export function seed(state, now = Date.now()) {
   state.settings.public_url = 'https://quiet-river.trycloudflare.com';
-  state.settings.public_url_source = 'settings';
+  state.settings.public_url_source = state.settings.tunnel ? 'tunnel' : 'settings';
+  if (state.settings.tunnel)
+    Object.assign(state.settings.tunnel, { backend: 'cloudflared', state: 'up', url: state.settings.public_url, updated_at: iso(now - 3600e3) });
   const whop = addConnection(state, { provider: 'whop', api_key: 'apik_live_8f2c19ab3f9a', company_id: 'biz_Qm4Lx2Vn8', environment: 'production' }, now - 32 * 86400e3);
   const paddle = addConnection(state, { provider: 'paddle', api_key: 'pdl_sdbx_apikey_01h7k2c4d1e7', environment: 'sandbox' }, now - 20 * 86400e3);
   whop.last_delivery_at = iso(now - 3 * 60e3);
@@ -254,7 +256,7 @@ export async function startFakeAdmin(opts = {}) {
       version: '0.1.0',
       signature_tolerance_secs: 300,
       ...(features.has('tunnel')
-        ? { tunnel: { backend: 'cloudflared', state: 'up', url: 'https://quiet-river.trycloudflare.com', error: null, updated_at: iso(Date.now() - 3600e3), cloudflared: { installed: true, path: '/usr/bin/cloudflared', install_hint: 'brew install cloudflared' }, ngrok: { authtoken_set: false, masked_authtoken: null, domain: null }, bore: { host: null, port: 0, secret_set: false, public_url: null } } }
+        ? { tunnel: { backend: 'none', state: 'off', url: null, error: null, updated_at: iso(Date.now() - 3600e3), cloudflared: { installed: true, path: '/usr/bin/cloudflared', install_hint: 'Install cloudflared with Homebrew: `brew install cloudflared`.' }, ngrok: { authtoken_set: false, masked_authtoken: null, domain: null }, bore: { host: null, port: 0, secret_set: false, public_url: null } } }
         : {}),
     },
     connections: [],
@@ -307,6 +309,7 @@ export async function startFakeAdmin(opts = {}) {
         if (req.method === 'GET') return json(res, 200, state.settings);
         if (req.method === 'PUT') {
           const b = await readBody(req);
+          state.lastSettingsPut = JSON.stringify(b);
           const fields = {};
           if ('public_url' in b && b.public_url !== null) {
             let u = null;
@@ -320,13 +323,54 @@ export async function startFakeAdmin(opts = {}) {
           if ('signature_tolerance_secs' in b && !(Number.isInteger(b.signature_tolerance_secs) && b.signature_tolerance_secs >= 1 && b.signature_tolerance_secs <= 3600))
             fields.signature_tolerance_secs = 'Use 1 to 3600 seconds.';
           if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
+          const t = state.settings.tunnel;
+          // The tunnel, roughly as the backend does it (docs/API.md "Tunnel"): absent keeps,
+          // null clears; ngrok needs an authtoken, bore a host, manual a URL.
+          const backend = b.tunnel?.backend ?? t?.backend;
+          const tokenSet = b.tunnel?.ngrok && 'authtoken' in b.tunnel.ngrok ? !!b.tunnel.ngrok.authtoken : !!t?.ngrok.authtoken_set;
+          const boreHost = b.tunnel?.bore && 'host' in b.tunnel.bore ? b.tunnel.bore.host || null : t?.bore.host;
+          if (b.tunnel && t) {
+            if (backend === 'ngrok' && !tokenSet) fields['tunnel.ngrok.authtoken'] = 'Paste your ngrok authtoken (dashboard.ngrok.com → Your Authtoken): ngrok cannot start without it.';
+            if (backend === 'bore' && !boreHost) fields['tunnel.bore.host'] = 'Enter the host name of your bore server, e.g. bore.example.com.';
+            if (backend === 'bore' && b.tunnel.bore?.port === 7835) fields['tunnel.bore.port'] = "7835 is bore's control port.";
+            if (backend === 'manual' && !(b.public_url ?? (state.settings.public_url_source === 'settings' ? state.settings.public_url : null)))
+              fields.public_url = 'The manual tunnel uses the Public URL: enter the https address that reaches this app.';
+          }
+          if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need fixing.', fields);
           if ('public_url' in b) {
             state.settings.public_url = b.public_url ? b.public_url.replace(/\/+$/, '') : null;
             state.settings.public_url_source = b.public_url ? 'settings' : null;
           }
           if ('signature_tolerance_secs' in b) state.settings.signature_tolerance_secs = b.signature_tolerance_secs;
-          if (b.tunnel && state.settings.tunnel) state.settings.tunnel = { ...state.settings.tunnel, backend: b.tunnel.backend, state: 'starting' };
-          emit('settings');
+          if (b.tunnel && t) {
+            const n = b.tunnel.ngrok ?? {};
+            const bo = b.tunnel.bore ?? {};
+            state.settings.tunnel = {
+              ...t,
+              backend,
+              state: backend === 'none' ? 'off' : backend === 'manual' ? 'up' : 'starting',
+              url: backend === 'manual' ? state.settings.public_url : null,
+              error: null,
+              updated_at: iso(Date.now()),
+              ngrok: {
+                authtoken_set: tokenSet,
+                masked_authtoken: 'authtoken' in n ? (n.authtoken ? masked(n.authtoken) : null) : t.ngrok.masked_authtoken,
+                domain: 'domain' in n ? n.domain || null : t.ngrok.domain,
+              },
+              bore: {
+                host: boreHost,
+                port: 'port' in bo ? bo.port : t.bore.port,
+                secret_set: 'secret' in bo ? !!bo.secret : t.bore.secret_set,
+                public_url: 'public_url' in bo ? bo.public_url || null : t.bore.public_url,
+              },
+            };
+            if (backend !== 'manual' && state.settings.public_url_source !== 'flag') {
+              state.settings.public_url = null;
+              state.settings.public_url_source = null;
+            }
+            emit('tunnel', state.settings.tunnel.state);
+          }
+          emit('settings', 'settings');
           return json(res, 200, state.settings);
         }
       }

@@ -48,3 +48,30 @@ export async function shot(page, name, { fullPage = false } = {}) {
 function nextFrames(page) {
   return page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
+
+/**
+ * Save a screenshot of one part of the page (a card), with a margin of the page around it, in
+ * `screenshotDir` as `name`.png. The viewport grows if the part is taller than it.
+ */
+export async function shotOf(page, locator, name, { pad = 16 } = {}) {
+  mkdirSync(screenshotDir, { recursive: true });
+  const file = path.join(screenshotDir, `${name}.png`);
+  const viewport = page.viewportSize();
+  await locator.scrollIntoViewIfNeeded();
+  await page.mouse.move(viewport.width - 1, viewport.height - 1);
+  const height = await page.evaluate(() => document.documentElement.scrollHeight);
+  if (height > viewport.height) await page.setViewportSize({ width: viewport.width, height });
+  try {
+    await nextFrames(page);
+    const box = await locator.boundingBox();
+    if (!box) throw new Error(`${name}: nothing to capture (not visible)`);
+    const x = Math.max(0, box.x - pad);
+    const y = Math.max(0, box.y - pad);
+    await page.screenshot({
+      path: file,
+      clip: { x, y, width: Math.min(box.width + 2 * pad, viewport.width - x), height: box.height + 2 * pad },
+    });
+  } finally {
+    await page.setViewportSize(viewport);
+  }
+}

@@ -3,8 +3,9 @@
 // subscribers are polled every 5 seconds instead, and the stream is tried again later.
 //
 // The stream is read with fetch, not EventSource: EventSource drops events whose data is empty
-// (the SSE spec says so), and the server sends `settings`, `tunnel` and `resync` without data.
-// Event data is otherwise a bare id (`d_12`, `r_3`, `7`, `con_…`), not JSON.
+// (the SSE spec says so), and older servers sent `settings`, `tunnel` and `resync` without data.
+// Event data is a bare id (`d_12`, `r_3`, `7`, `con_…`), or for `tunnel` the new state (`up`),
+// not JSON. Subscribers refetch what they show rather than trust the data.
 
 import { SseParser } from './sse';
 

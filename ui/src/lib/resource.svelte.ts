@@ -10,20 +10,42 @@ export class Resource<T> {
   /** True once a first answer (data or error) arrived. */
   settled = $state(false);
   private inflight: Promise<void> | null = null;
+  /** Something changed while a load was under way: its answer may predate the change. */
+  private stale = false;
+  /** Bumped by `set`: an answer to a request sent before it is older than the value set. */
+  private version = 0;
   private fetcher: () => Promise<T>;
 
   constructor(fetcher: () => Promise<T>) {
     this.fetcher = fetcher;
   }
 
+  /**
+   * Fetch the value. A call while a load is under way does not start a second request, but
+   * makes that load fetch once more when it is done: live events come in bursts (a tunnel goes
+   * `starting` then `up` within a second) and the last one must win.
+   */
   load(): Promise<void> {
-    this.inflight ??= (async () => {
+    if (this.inflight) {
+      this.stale = true;
+      return this.inflight;
+    }
+    this.inflight = (async () => {
       this.loading = true;
       try {
-        this.data = await this.fetcher();
-        this.error = null;
-      } catch (e) {
-        this.error = asApiError(e);
+        do {
+          this.stale = false;
+          const version = this.version;
+          try {
+            const data = await this.fetcher();
+            if (version === this.version) {
+              this.data = data;
+              this.error = null;
+            }
+          } catch (e) {
+            if (version === this.version) this.error = asApiError(e);
+          }
+        } while (this.stale);
       } finally {
         this.loading = false;
         this.settled = true;
@@ -38,7 +60,10 @@ export class Resource<T> {
     return this.settled ? Promise.resolve() : this.load();
   }
 
+  /** Take a value the API just answered (e.g. to a PUT). A load under way fetches again. */
   set(value: T) {
+    if (this.inflight) this.stale = true;
+    this.version++;
     this.data = value;
     this.error = null;
     this.settled = true;

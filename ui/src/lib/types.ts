@@ -35,18 +35,25 @@ export type TunnelState = 'off' | 'starting' | 'up' | 'down';
 export interface TunnelStatus {
   backend: TunnelBackend;
   state: TunnelState;
+  /** The public URL, while `up` only. */
   url: string | null;
+  /** While `down`: why; while `starting` after a failure: the last failure. */
   error: string | null;
   updated_at: string | null;
   cloudflared?: { installed: boolean; path: string | null; install_hint?: string | null };
   ngrok?: { authtoken_set: boolean; masked_authtoken: string | null; domain: string | null };
+  /** `port` is the remote port asked of the bore server (0 = any free one). */
   bore?: { host: string | null; port: number | null; secret_set: boolean; public_url?: string | null };
 }
 
+/**
+ * docs/API.md "TunnelUpdate". For every field: absent keeps the saved value, `null` (or "")
+ * clears it. Secrets are sent only when the user typed one, or `null` to clear them on purpose.
+ */
 export interface TunnelUpdate {
-  backend: TunnelBackend;
-  ngrok?: { authtoken?: string; domain?: string | null };
-  bore?: { host: string; port: number; secret?: string | null; public_url?: string | null };
+  backend?: TunnelBackend;
+  ngrok?: { authtoken?: string | null; domain?: string | null };
+  bore?: { host?: string | null; port?: number; secret?: string | null; public_url?: string | null };
 }
 
 export interface TunnelTestResult {
