@@ -380,7 +380,11 @@ async fn keep_up<B: Backend>(mut backend: B, reporter: &Reporter, backoff: Backo
     let mut failures: u32 = 0;
     let mut last_error: Option<String> = None;
     loop {
-        reporter.set(TunnelState::Starting, None, last_error.clone());
+        // A manual URL is usable at once: announcing "starting" first would leave a moment with
+        // no public URL right after the founder saved one.
+        if reporter.backend != BackendKind::Manual || last_error.is_some() {
+            reporter.set(TunnelState::Starting, None, last_error.clone());
+        }
         let opened = tokio::select! {
             opened = backend.open() => opened,
             _ = cancel.cancelled() => return,
