@@ -69,9 +69,9 @@ for _ in $(seq 100); do
   window=$(xwininfo -display "$display" -name Faurya 2>/dev/null | awk '/Window id:/ {print $4}')
   import -display "$display" -window "${window:-root}" "$work/shot.png" 2>/dev/null || continue
   colors=$(identify -format '%k' "$work/shot.png" 2>/dev/null || echo 0)
-  [ "$colors" -gt 50 ] && break
+  [ "$colors" -gt 300 ] && break
 done
-[ "${colors:-0}" -gt 50 ] || fail "the window looks blank ($colors colours)"
+[ "${colors:-0}" -gt 300 ] || fail "the window looks blank or the UI did not start ($colors colours)"
 mkdir -p "$(dirname "$shot")"
 cp "$work/shot.png" "$shot"
 echo "desktop smoke: screenshot $shot ($colors colours)"

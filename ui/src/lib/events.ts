@@ -1,5 +1,7 @@
 // Wording for deliveries in the inspector.
 
+import { LOCALE } from './locale';
+
 const REASONS: Record<string, string> = {
   bad_signature: 'Bad signature',
   timestamp_too_old: 'Timestamp too old',
@@ -41,9 +43,9 @@ export function sentence(text: string): string {
 
 /** Byte counts as people read them: 65,536 bytes → "64 KiB". */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n.toLocaleString()} bytes`;
-  if (n < 1024 * 1024) return `${(n / 1024).toLocaleString(undefined, { maximumFractionDigits: 1 })} KiB`;
-  return `${(n / 1024 / 1024).toLocaleString(undefined, { maximumFractionDigits: 1 })} MiB`;
+  if (n < 1024) return `${n.toLocaleString(LOCALE)} bytes`;
+  if (n < 1024 * 1024) return `${(n / 1024).toLocaleString(LOCALE, { maximumFractionDigits: 1 })} KiB`;
+  return `${(n / 1024 / 1024).toLocaleString(LOCALE, { maximumFractionDigits: 1 })} MiB`;
 }
 
 /** Deliveries whose amount is money going back (Whop refunds, Paddle refund adjustments). */

@@ -22,7 +22,7 @@ export const RANGES = [
  */
 export function currencies(s: RevenueSummary): string[] {
   return [...s.all_time]
-    .sort((a, b) => b.payments - a.payments || a.currency.localeCompare(b.currency))
+    .sort((a, b) => b.payments - a.payments || a.currency.localeCompare(b.currency, 'en'))
     .map((t) => t.currency);
 }
 

@@ -2,6 +2,8 @@
 // currency's own number of fraction digits (Intl follows ISO 4217: USD 2, JPY 0, KWD 3) and a
 // decimal *string*, so no amount is ever divided as a float on its way to the screen.
 
+import { LOCALE } from './locale';
+
 const digitsCache = new Map<string, number>();
 
 /** ISO 4217 minor-unit exponent of a currency as Intl knows it (2 when the code is unknown). */
@@ -49,7 +51,7 @@ export function formatMinor(amountMinor: number, currency: string, opts: FormatO
   const digits = currencyDigits(code);
   const decimal = minorToDecimal(amountMinor, digits);
   try {
-    const fmt = new Intl.NumberFormat(opts.locale, {
+    const fmt = new Intl.NumberFormat(opts.locale ?? LOCALE, {
       style: 'currency',
       currency: code,
       minimumFractionDigits: opts.compact ? 0 : digits,
