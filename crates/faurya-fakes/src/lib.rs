@@ -271,7 +271,7 @@ async fn record_and_fail(State(shared): State<Shared>, request: Request, next: N
     };
     if let Some(failure) = failure {
         if failure.after_processing {
-            let _ = next.run(Request::from_parts(parts, axum::body::Body::from(Bytes::from(bytes)))).await;
+            let _ = next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await;
             return failure_response(&path, &failure);
         }
         if failure.hang {
@@ -279,7 +279,7 @@ async fn record_and_fail(State(shared): State<Shared>, request: Request, next: N
         }
         return failure_response(&path, &failure);
     }
-    next.run(Request::from_parts(parts, axum::body::Body::from(Bytes::from(bytes)))).await
+    next.run(Request::from_parts(parts, axum::body::Body::from(bytes))).await
 }
 
 fn failure_response(path: &str, failure: &Failure) -> Response {

@@ -68,11 +68,10 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
 
 /// Auth and version checks shared by every route: the key's company, or the error answer.
 fn authorize(state: &FakeState, headers: &HeaderMap, needs_manage: bool) -> Result<WhopKey, Response> {
-    if let Some(date) = header(headers, "api-version-date") {
-        if !KNOWN_VERSION_DATES.contains(&date.as_str()) {
+    if let Some(date) = header(headers, "api-version-date")
+        && !KNOWN_VERSION_DATES.contains(&date.as_str()) {
             return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("Unknown Api-Version-Date {date}")));
         }
-    }
     let Some(token) = bearer(headers) else {
         return Err(error(StatusCode::UNAUTHORIZED, "unauthorized", "Missing API key"));
     };

@@ -191,7 +191,7 @@ impl App {
             .build()
             .map_err(|e| StartError::Task(format!("HTTP client: {e}")))?;
         let ingest = crate::ingest::IngestSettings::default();
-        let tolerance = store.read(|conn| store::settings::signature_tolerance_secs(conn)).await?;
+        let tolerance = store.read(store::settings::signature_tolerance_secs).await?;
         ingest.tolerance_secs.store(tolerance, std::sync::atomic::Ordering::Relaxed);
         let tunnel_settings = load_tunnel_settings(&store, &sealer, config.tunnel.backend).await?;
         let tunnel_env = crate::tunnel::BackendEnv::new(addrs.public, config.tunnel.clone())

@@ -268,11 +268,10 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
         Ok(created) => created,
         Err(error) => {
             // A timeout or a 5xx leaves it unknown whether the webhook exists: look and delete.
-            if matches!(error.kind, ProviderErrorKind::Timeout | ProviderErrorKind::Upstream | ProviderErrorKind::Unreachable) {
-                if let Err(cleanup) = api.delete_webhooks_for(provider, &id).await {
+            if matches!(error.kind, ProviderErrorKind::Timeout | ProviderErrorKind::Upstream | ProviderErrorKind::Unreachable)
+                && let Err(cleanup) = api.delete_webhooks_for(provider, &id).await {
                     tracing::warn!(connection = %id, error = %cleanup, "could not check for a half-created webhook");
                 }
-            }
             forget_pending(state, &id).await;
             return Err(error.into());
         }

@@ -119,8 +119,8 @@ pub async fn host_guard(State(state): State<AppState>, request: Request, next: N
         return Err(ApiError::ForbiddenHost(host));
     }
     let changes_something = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if changes_something {
-        if let Some(origin) = request.headers().get(ORIGIN) {
+    if changes_something
+        && let Some(origin) = request.headers().get(ORIGIN) {
             let origin = origin.to_str().unwrap_or("null");
             let same = origin
                 .split_once("://")
@@ -129,7 +129,6 @@ pub async fn host_guard(State(state): State<AppState>, request: Request, next: N
                 return Err(ApiError::ForbiddenOrigin);
             }
         }
-    }
     Ok(next.run(request).await)
 }
 

@@ -11,6 +11,67 @@ use std::time::Duration;
 use reqwest::{Method, RequestBuilder, Response, StatusCode, Url};
 
 use super::{ProviderError, ProviderErrorKind};
+use crate::secrets::Secret;
+
+/// One provider's API: where it is, the key that authenticates as a bearer token, headers it
+/// wants on every call (Whop's version date), and how hard to retry. Both provider clients
+/// send through this, so auth, JSON and retries are written once.
+pub struct Api {
+    name: &'static str,
+    http: reqwest::Client,
+    base: String,
+    key: Secret,
+    retry: RetryPolicy,
+    headers: &'static [(&'static str, &'static str)],
+}
+
+impl Api {
+    pub fn new(
+        name: &'static str,
+        http: reqwest::Client,
+        base: impl Into<String>,
+        key: Secret,
+        retry: RetryPolicy,
+        headers: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self { name, http, base: base.into().trim_end_matches('/').to_string(), key, retry, headers }
+    }
+
+    /// Sends `method` to `path` (which may carry its own query) plus `query`, with an optional
+    /// JSON body, and returns the final answer for the provider module to interpret.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&serde_json::Value>,
+    ) -> Result<Sent, ProviderError> {
+        let mut url = Url::parse(&format!("{}{}", self.base, path)).map_err(|e| {
+            ProviderError::new(
+                ProviderErrorKind::Unreachable,
+                format!("The {} API address {} is not valid: {e}", self.name, self.base),
+            )
+        })?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        send(self.name, &method, &url, &self.retry, || {
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(self.key.expose())
+                .header(reqwest::header::ACCEPT, "application/json");
+            for (name, value) in self.headers {
+                request = request.header(*name, *value);
+            }
+            match body {
+                Some(body) => request.json(body),
+                None => request,
+            }
+        })
+        .await
+    }
+}
 
 /// How hard to try. The defaults suit a person waiting on a button; tests shorten them.
 #[derive(Clone, Debug)]

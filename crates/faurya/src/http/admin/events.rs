@@ -143,11 +143,10 @@ async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<Lis
         Provider::parse(p).ok_or_else(|| ApiError::field("provider", "Use whop or paddle."))?;
     }
     let status = nonempty(query.status);
-    if let Some(s) = &status {
-        if !STATUSES.contains(&s.as_str()) {
+    if let Some(s) = &status
+        && !STATUSES.contains(&s.as_str()) {
             return Err(ApiError::field("status", format!("Use one of: {}.", STATUSES.join(", "))));
         }
-    }
     let event_type = nonempty(query.event_type);
     let q = nonempty(query.q);
     if q.as_ref().is_some_and(|q| q.len() > 200) {
@@ -294,10 +293,14 @@ async fn detail(state: &AppState, id: EventId) -> Result<EventDetail, ApiError> 
             })
         })
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("No such event."),
-            other => other.into(),
-        })
+        .map_err(no_such_event)
+}
+
+fn no_such_event(error: StoreError) -> ApiError {
+    match error {
+        StoreError::NotFound => ApiError::not_found("No such event."),
+        other => other.into(),
+    }
 }
 
 async fn show(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<EventDetail>, ApiError> {
@@ -320,10 +323,7 @@ async fn raw(State(state): State<AppState>, PathParams(id): PathParams<String>) 
             }
         })
         .await
-        .map_err(|e| match e {
-            StoreError::NotFound => ApiError::not_found("No such event."),
-            other => other.into(),
-        })?;
+        .map_err(no_such_event)?;
     let mut response = Body::from(body).into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/octet-stream"));

@@ -48,30 +48,26 @@ pub struct ReadyDestination {
 }
 
 pub struct PaddleClient {
-    http: reqwest::Client,
-    base: String,
-    key: Secret,
-    retry: RetryPolicy,
+    api: transport::Api,
 }
 
 impl PaddleClient {
     pub fn new(http: reqwest::Client, base: impl Into<String>, key: Secret, retry: RetryPolicy) -> Self {
-        Self { http, base: base.into().trim_end_matches('/').to_string(), key, retry }
+        Self { api: transport::Api::new("Paddle", http, base, key, retry, &[]) }
     }
 
     /// Makes a destination delivering [`EVENTS`] to `url`: re-points a stale Faurya destination
     /// of the same public URL if there is one, adopts an identical one on 409, else creates one.
     pub async fn create_or_reuse_destination(&self, url: &str) -> Result<ReadyDestination, ProviderError> {
         // Listing needs notification_setting.read; without it, just create.
-        if let Ok(existing) = self.list_destinations().await {
-            if let Some(stale) = existing.iter().find(|d| is_stale_faurya_destination(&d.destination, url)) {
+        if let Ok(existing) = self.list_destinations().await
+            && let Some(stale) = existing.iter().find(|d| is_stale_faurya_destination(&d.destination, url)) {
                 let updated = self.patch(&stale.id, json!({
                     "destination": url, "subscribed_events": EVENTS, "active": true,
                     "description": DESCRIPTION, "api_version": 1, "traffic_source": "all",
                 })).await?;
                 return ready(updated);
             }
-        }
         let body = json!({
             "description": DESCRIPTION,
             "type": "url",
@@ -133,22 +129,7 @@ impl PaddleClient {
     }
 
     async fn call(&self, method: Method, path_and_query: &str, body: Option<Value>) -> Result<Value, ProviderError> {
-        let url = Url::parse(&format!("{}{}", self.base, path_and_query)).map_err(|e| {
-            ProviderError::new(ProviderErrorKind::Unreachable, format!("The Paddle API address {} is not valid: {e}", self.base))
-        })?;
-        let sent = transport::send("Paddle", &method, &url, &self.retry, || {
-            let request = self
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(self.key.expose())
-                .header(reqwest::header::ACCEPT, "application/json");
-            match &body {
-                Some(body) => request.json(body),
-                None => request,
-            }
-        })
-        .await?;
-        interpret(sent)
+        interpret(self.api.call(method, path_and_query, &[], body.as_ref()).await?)
     }
 }
 

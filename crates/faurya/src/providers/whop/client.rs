@@ -4,7 +4,7 @@
 //! are the ones documented for [`API_VERSION_DATE`] (where the company is `company_id` /
 //! `resource_id`). Changing the date means checking every shape here.
 
-use reqwest::{Method, Url};
+use reqwest::Method;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -66,15 +66,12 @@ pub struct UpdateWebhook<'a> {
 }
 
 pub struct WhopClient {
-    http: reqwest::Client,
-    base: String,
-    key: Secret,
-    retry: RetryPolicy,
+    api: transport::Api,
 }
 
 impl WhopClient {
     pub fn new(http: reqwest::Client, base: impl Into<String>, key: Secret, retry: RetryPolicy) -> Self {
-        Self { http, base: base.into().trim_end_matches('/').to_string(), key, retry }
+        Self { api: transport::Api::new("Whop", http, base, key, retry, &[("Api-Version-Date", API_VERSION_DATE)]) }
     }
 
     /// Creates a webhook for `company_id` delivering [`EVENTS`] to `url`.
@@ -154,26 +151,7 @@ impl WhopClient {
         query: &[(&str, String)],
         body: Option<Value>,
     ) -> Result<Value, ProviderError> {
-        let mut url = Url::parse(&format!("{}{}", self.base, path)).map_err(|e| {
-            ProviderError::new(ProviderErrorKind::Unreachable, format!("The Whop API address {} is not valid: {e}", self.base))
-        })?;
-        if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
-        }
-        let sent = transport::send("Whop", &method, &url, &self.retry, || {
-            let request = self
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(self.key.expose())
-                .header("Api-Version-Date", API_VERSION_DATE)
-                .header(reqwest::header::ACCEPT, "application/json");
-            match &body {
-                Some(body) => request.json(body),
-                None => request,
-            }
-        })
-        .await?;
-        interpret(sent)
+        interpret(self.api.call(method, path, query, body.as_ref()).await?)
     }
 
     /// Adds what the founder should check, now that we know which company was asked for.
