@@ -10,8 +10,17 @@ CARGO ?= cargo
 # Arguments for `make serve`, e.g. make serve ARGS="--public-url https://hooks.example.com"
 ARGS ?=
 
-.PHONY: help run serve test build bundle deps deps-test ui ui-deps e2e-deps \
-        test-rust test-ui test-e2e test-desktop desktop clean
+.PHONY: help run serve test build bundle deps deps-test ui ui-deps e2e-deps lint \
+        test-rust test-ui test-e2e test-clock test-desktop desktop clean
+
+# The host triple, to give cargo a test runner (the shifted-clock stage runs tests through faketime).
+HOST_TRIPLE = $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
+RUNNER_VAR = CARGO_TARGET_$(shell echo '$(HOST_TRIPLE)' | tr 'a-z-' 'A-Z_')_RUNNER
+# How far `make test-clock` moves the clock: tests must pass on any day, not just the one they
+# were written on.
+CLOCK_SHIFT ?= +400d
+# Prints how long each stage of `make test` took.
+STAGE = scripts/stage.sh
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -44,11 +53,34 @@ run: deps ui ## build and open the desktop app
 serve: deps ui ## run headless; prints the admin login URL
 	$(CARGO) run -p faurya -- serve $(ARGS)
 
-test: deps-test ui e2e-deps test-rust test-ui test-e2e test-desktop ## run every test
+test: ## run every test: lints, Rust, UI, browser, shifted clock, desktop
+	@$(STAGE) deps $(MAKE) --no-print-directory deps-test ui e2e-deps
+	@$(STAGE) lint $(MAKE) --no-print-directory lint
+	@$(STAGE) test-rust $(MAKE) --no-print-directory test-rust
+	@$(STAGE) test-ui $(MAKE) --no-print-directory test-ui
+	@$(STAGE) test-e2e $(MAKE) --no-print-directory test-e2e
+	@$(STAGE) test-clock $(MAKE) --no-print-directory test-clock
+	@$(STAGE) test-desktop $(MAKE) --no-print-directory test-desktop
+	@$(STAGE) --summary
 	@echo "make test: all tests passed"
+
+lint: ui-deps ## formatting and lints: rustfmt, clippy (warnings are errors), prettier, svelte-check
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --exclude faurya-desktop --all-targets -- -D warnings
+	cd ui && npm run lint
 
 test-rust:
 	$(CARGO) test --workspace --exclude faurya-desktop
+
+# The Rust integration tests and the browser tests again, with the clock of every process
+# (tests, server, Chromium) moved by CLOCK_SHIFT through libfaketime: a test that compares a
+# fixed date with "now" fails here, whatever day it is.
+test-clock:
+	@command -v faketime >/dev/null || { echo "faketime is missing: run make deps-test" >&2; exit 1; }
+	env '$(RUNNER_VAR)=faketime -f $(CLOCK_SHIFT)' $(CARGO) test --workspace --exclude faurya-desktop --test '*'
+	$(CARGO) build -p faurya -p faurya-fakes
+	cd tests/e2e && FAURYA_BIN=$(CURDIR)/target/debug/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/debug/faurya-fakes \
+	  faketime -f $(CLOCK_SHIFT) npm test
 
 test-ui:
 	cd ui && npm test

@@ -53,8 +53,10 @@ impl Setting {
         let events: Vec<Value> = self
             .events
             .iter()
-            .map(|name| json!({"name": name, "description": format!("Occurs for {name}."),
-                               "group": "Transaction", "available_versions": [1]}))
+            .map(|name| {
+                json!({"name": name, "description": format!("Occurs for {name}."),
+                               "group": "Transaction", "available_versions": [1]})
+            })
             .collect();
         json!({
             "id": self.id, "description": self.description, "type": self.kind,
@@ -99,7 +101,11 @@ fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), R
         return Err(error(StatusCode::FORBIDDEN, "authentication_missing", "Authentication header missing"));
     };
     let Some(token) = bearer(headers) else {
-        return Err(error(StatusCode::FORBIDDEN, "authentication_malformed", &format!("Authentication header malformed: {}", raw.len())));
+        return Err(error(
+            StatusCode::FORBIDDEN,
+            "authentication_malformed",
+            &format!("Authentication header malformed: {}", raw.len()),
+        ));
     };
     let Some(key) = state.paddle.keys.iter().find(|k| k.key == token) else {
         return Err(error(StatusCode::FORBIDDEN, "invalid_token", "Authentication token is invalid"));
@@ -150,10 +156,18 @@ fn events_of(body: &Value) -> Result<Option<Vec<String>>, Response> {
         Some(Value::Array(items)) => {
             let names: Vec<String> = items.iter().filter_map(Value::as_str).map(str::to_string).collect();
             if names.len() != items.len() {
-                return Err(validation("Invalid request.", "subscribed_events", "must be an array of event type names"));
+                return Err(validation(
+                    "Invalid request.",
+                    "subscribed_events",
+                    "must be an array of event type names",
+                ));
             }
             if let Some(bad) = names.iter().find(|n| !KNOWN_EVENTS.contains(&n.as_str())) {
-                return Err(validation("Invalid request.", "subscribed_events", &format!("{bad} is not a valid event type")));
+                return Err(validation(
+                    "Invalid request.",
+                    "subscribed_events",
+                    &format!("{bad} is not a valid event type"),
+                ));
             }
             Ok(Some(names))
         }

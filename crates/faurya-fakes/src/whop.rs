@@ -69,9 +69,14 @@ fn error(status: StatusCode, kind: &str, message: &str) -> Response {
 /// Auth and version checks shared by every route: the key's company, or the error answer.
 fn authorize(state: &FakeState, headers: &HeaderMap, needs_manage: bool) -> Result<WhopKey, Response> {
     if let Some(date) = header(headers, "api-version-date")
-        && !KNOWN_VERSION_DATES.contains(&date.as_str()) {
-            return Err(error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("Unknown Api-Version-Date {date}")));
-        }
+        && !KNOWN_VERSION_DATES.contains(&date.as_str())
+    {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            &format!("Unknown Api-Version-Date {date}"),
+        ));
+    }
     let Some(token) = bearer(headers) else {
         return Err(error(StatusCode::UNAUTHORIZED, "unauthorized", "Missing API key"));
     };
@@ -137,7 +142,7 @@ async fn create(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -
         enabled: body.get("enabled").and_then(Value::as_bool).unwrap_or(true),
         events,
         resource_id: resource_id.to_string(),
-        created_at: "2026-11-23T10:00:00.000Z".into(),
+        created_at: jiff::Timestamp::now().to_string(),
         secret: state.new_id("ws_", 64),
     };
     let answer = webhook.public(true);
@@ -163,10 +168,8 @@ async fn list(
     }
     let first: usize = query.get("first").and_then(|f| f.parse().ok()).unwrap_or(10).clamp(1, 100);
     let mine: Vec<&Webhook> = state.whop.webhooks.iter().filter(|w| &w.resource_id == company_id).collect();
-    let start = query
-        .get("after")
-        .and_then(|after| mine.iter().position(|w| &w.id == after).map(|i| i + 1))
-        .unwrap_or(0);
+    let start =
+        query.get("after").and_then(|after| mine.iter().position(|w| &w.id == after).map(|i| i + 1)).unwrap_or(0);
     let page: Vec<Value> = mine.iter().skip(start).take(first).map(|w| w.public(false)).collect();
     let end = start + page.len();
     let end_cursor = if page.is_empty() { Value::Null } else { json!(mine[end - 1].id) };

@@ -56,12 +56,7 @@ fn body(i: usize) -> String {
     format!("{head}{}{tail}", "x".repeat(pad))
 }
 
-async fn load(
-    label: &str,
-    url: &str,
-    requests: Vec<(Vec<(String, String)>, String)>,
-    concurrency: usize,
-) -> Stats {
+async fn load(label: &str, url: &str, requests: Vec<(Vec<(String, String)>, String)>, concurrency: usize) -> Stats {
     let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
     let queue = Arc::new(tokio::sync::Mutex::new(requests.into_iter().enumerate()));
     let started = Instant::now();
@@ -94,10 +89,13 @@ async fn load(
 }
 
 async fn bare_axum() -> SocketAddr {
-    let app = axum::Router::new().route("/hook", axum::routing::post(|body: axum::body::Bytes| async move {
-        std::hint::black_box(body.len());
-        axum::Json(json!({"ok": true}))
-    }));
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(|body: axum::body::Bytes| async move {
+            std::hint::black_box(body.len());
+            axum::Json(json!({"ok": true}))
+        }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -134,10 +132,8 @@ fn bare_sqlite(dir: &std::path::Path, count: usize) -> Stats {
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let count: usize = args.first().and_then(|a| a.parse().ok()).unwrap_or(5000);
-    let levels: Vec<usize> = args
-        .get(1)
-        .map(|a| a.split(',').filter_map(|n| n.parse().ok()).collect())
-        .unwrap_or_else(|| vec![1, 16, 64]);
+    let levels: Vec<usize> =
+        args.get(1).map(|a| a.split(',').filter_map(|n| n.parse().ok()).collect()).unwrap_or_else(|| vec![1, 16, 64]);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(run(count, levels));
 }
@@ -185,15 +181,16 @@ async fn run(count: usize, levels: Vec<usize>) {
 
         let mut stats = load(&format!("verified ingest, {concurrency} concurrent"), &url, signed, concurrency).await;
         rows.push(stats.row());
-        let mut floor = load(&format!("bare axum 200, {concurrency} concurrent"), &format!("http://{bare}/hook"), plain, concurrency).await;
+        let mut floor = load(
+            &format!("bare axum 200, {concurrency} concurrent"),
+            &format!("http://{bare}/hook"),
+            plain,
+            concurrency,
+        )
+        .await;
         rows.push(floor.row());
 
-        let stored: i64 = app
-            .state()
-            .store
-            .read(|c| faurya::store::deliveries::count(c, "payments"))
-            .await
-            .unwrap();
+        let stored: i64 = app.state().store.read(|c| faurya::store::deliveries::count(c, "payments")).await.unwrap();
         assert_eq!(stored as usize, count, "every delivery became one payment");
         app.shutdown().await;
     }

@@ -79,10 +79,19 @@ fn fill(path: &std::path::Path, n: usize) {
                 let at = now - (i as i64 % 365) * 86_400_000;
                 let visitor = (i % 5 != 0).then(|| format!("v_{i}"));
                 payment
-                    .execute(rusqlite::params![format!("pay_{i:08}"), (i % 500) as i64 * 100, currency, visitor, at, i as i64])
+                    .execute(rusqlite::params![
+                        format!("pay_{i:08}"),
+                        (i % 500) as i64 * 100,
+                        currency,
+                        visitor,
+                        at,
+                        i as i64
+                    ])
                     .unwrap();
                 if i % 30 == 0 {
-                    refund.execute(rusqlite::params![format!("rfnd_{i}"), format!("pay_{i:08}"), currency, at]).unwrap();
+                    refund
+                        .execute(rusqlite::params![format!("rfnd_{i}"), format!("pay_{i:08}"), currency, at])
+                        .unwrap();
                 }
             }
         }
@@ -91,7 +100,8 @@ fn fill(path: &std::path::Path, n: usize) {
 }
 
 fn main() {
-    let n: usize = std::env::args().skip(1).find(|a| !a.starts_with("--")).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
+    let n: usize =
+        std::env::args().skip(1).find(|a| !a.starts_with("--")).and_then(|a| a.parse().ok()).unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     std::fs::create_dir_all(&data).unwrap();

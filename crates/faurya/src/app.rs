@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ensure_data_dir};
 use crate::http::auth::AdminAccess;
-use crate::secrets::{self, Aad, KeySource, Secret, Sealer};
+use crate::secrets::{self, Aad, KeySource, Sealer, Secret};
 use crate::store::{self, Store, StoreError};
 
 /// Addresses the listeners actually bound (a configured port 0 becomes a real port).
@@ -117,7 +117,9 @@ pub enum StartError {
          Restore the original key (FAURYA_MASTER_KEY, the OS keychain entry, or master.key in the data dir)."
     )]
     WrongMasterKey { key_source: KeySource, db: String },
-    #[error("could not listen on {addr} ({what}): {source}. Is another Faurya running? Pick another port with {flag}, or 0 for any free port.")]
+    #[error(
+        "could not listen on {addr} ({what}): {source}. Is another Faurya running? Pick another port with {flag}, or 0 for any free port."
+    )]
     Bind { what: &'static str, flag: &'static str, addr: SocketAddr, source: std::io::Error },
     #[error("could not read or write the admin token file {path}: {source}")]
     AdminToken { path: String, source: std::io::Error },
@@ -179,8 +181,12 @@ impl App {
         let public_listener = bind(config.public_addr, "public listener", "--public-addr").await?;
         let admin_listener = bind(config.admin_addr, "admin listener", "--admin-addr").await?;
         let addrs = BoundAddrs {
-            public: public_listener.local_addr().map_err(|e| bind_error(config.public_addr, "public listener", "--public-addr", e))?,
-            admin: admin_listener.local_addr().map_err(|e| bind_error(config.admin_addr, "admin listener", "--admin-addr", e))?,
+            public: public_listener
+                .local_addr()
+                .map_err(|e| bind_error(config.public_addr, "public listener", "--public-addr", e))?,
+            admin: admin_listener
+                .local_addr()
+                .map_err(|e| bind_error(config.admin_addr, "admin listener", "--admin-addr", e))?,
         };
 
         let (live, _) = broadcast::channel(256);
@@ -269,9 +275,7 @@ async fn load_tunnel_settings(
     flag: Option<crate::tunnel::BackendKind>,
 ) -> Result<crate::tunnel::TunnelSettings, StartError> {
     if let Some(kind) = flag {
-        store
-            .write(move |conn| store::settings::set(conn, store::settings::TUNNEL_BACKEND, kind.as_str()))
-            .await?;
+        store.write(move |conn| store::settings::set(conn, store::settings::TUNNEL_BACKEND, kind.as_str())).await?;
     }
     let values = store.read(store::settings::tunnel_values).await?;
     Ok(crate::tunnel::TunnelSettings::from_values(&values, sealer))
@@ -294,7 +298,10 @@ async fn check_master_key(store: &Store, sealer: &Sealer, source: &KeySource) ->
             let sealed = B64.decode(text).map_err(|e| StoreError::Corrupt(format!("master key check: {e}")))?;
             match sealer.open(&sealed, key_check_aad()) {
                 Ok(plain) if plain.as_slice() == KEY_CHECK_PLAINTEXT => Ok(()),
-                _ => Err(StartError::WrongMasterKey { key_source: source.clone(), db: store.path().display().to_string() }),
+                _ => Err(StartError::WrongMasterKey {
+                    key_source: source.clone(),
+                    db: store.path().display().to_string(),
+                }),
             }
         }
         None => {

@@ -109,12 +109,17 @@ impl ProviderApi {
                     }
                     .to_string()
                 });
-                ProviderApi::Whop { client: WhopClient::new(http, base, key, retry), company_id: account_id.to_string() }
+                ProviderApi::Whop {
+                    client: WhopClient::new(http, base, key, retry),
+                    company_id: account_id.to_string(),
+                }
             }
             Provider::Paddle => {
-                let base = state.config.paddle_api_base.clone().unwrap_or_else(|| {
-                    crate::providers::paddle::client::default_base(environment).to_string()
-                });
+                let base = state
+                    .config
+                    .paddle_api_base
+                    .clone()
+                    .unwrap_or_else(|| crate::providers::paddle::client::default_base(environment).to_string());
                 ProviderApi::Paddle(PaddleClient::new(http, base, key, retry))
             }
         }
@@ -149,9 +154,10 @@ impl ProviderApi {
     /// Points the existing webhook at a new URL (never creates a second one).
     pub async fn update_webhook_url(&self, id: &str, url: &str) -> Result<(), ProviderError> {
         match self {
-            ProviderApi::Whop { client, .. } => {
-                client.update_webhook(id, &whop::UpdateWebhook { url: Some(url), ..Default::default() }).await.map(|_| ())
-            }
+            ProviderApi::Whop { client, .. } => client
+                .update_webhook(id, &whop::UpdateWebhook { url: Some(url), ..Default::default() })
+                .await
+                .map(|_| ()),
             ProviderApi::Paddle(client) => client.update_destination_url(id, url).await,
         }
     }
@@ -237,7 +243,8 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
         ),
     };
     {
-        let (id, account_id, key_last4) = (id.clone(), account_id.clone(), crate::secrets::last4(request.api_key.expose()));
+        let (id, account_id, key_last4) =
+            (id.clone(), account_id.clone(), crate::secrets::last4(request.api_key.expose()));
         let environment = request.environment.as_str();
         state
             .store
@@ -268,10 +275,13 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
         Ok(created) => created,
         Err(error) => {
             // A timeout or a 5xx leaves it unknown whether the webhook exists: look and delete.
-            if matches!(error.kind, ProviderErrorKind::Timeout | ProviderErrorKind::Upstream | ProviderErrorKind::Unreachable)
-                && let Err(cleanup) = api.delete_webhooks_for(provider, &id).await {
-                    tracing::warn!(connection = %id, error = %cleanup, "could not check for a half-created webhook");
-                }
+            if matches!(
+                error.kind,
+                ProviderErrorKind::Timeout | ProviderErrorKind::Upstream | ProviderErrorKind::Unreachable
+            ) && let Err(cleanup) = api.delete_webhooks_for(provider, &id).await
+            {
+                tracing::warn!(connection = %id, error = %cleanup, "could not check for a half-created webhook");
+            }
             forget_pending(state, &id).await;
             return Err(error.into());
         }
@@ -319,7 +329,8 @@ pub struct Removed {
 /// provider does not stop the local removal (the answer says the webhook stays).
 pub async fn remove(state: &AppState, id: &str, force: bool) -> Result<Removed, ApiError> {
     let row = load_active(state, id).await?;
-    let provider = Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal(format!("provider {}", row.provider)))?;
+    let provider =
+        Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal(format!("provider {}", row.provider)))?;
     let name = provider.display_name();
     let mut outcome = Removed { removed: true, webhook_deleted: false, warning: None };
     match (row.webhook_id.as_deref(), open_api(state, &row, provider)) {

@@ -126,26 +126,63 @@ impl RejectionBudget {
 }
 
 /// Handles one webhook request for `provider`'s connection `connection_id`.
-pub async fn receive(state: &AppState, provider: Provider, connection_id: &str, incoming: Incoming) -> Result<Receipt, ApiError> {
+pub async fn receive(
+    state: &AppState,
+    provider: Provider,
+    connection_id: &str,
+    incoming: Incoming,
+) -> Result<Receipt, ApiError> {
     let body = match &incoming.body {
         Ok(body) => body.clone(),
         Err(size) => {
             let limit = crate::http::WEBHOOK_BODY_LIMIT;
             let told = size.map(|s| format!(" ({s} bytes)")).unwrap_or_default();
             let message = format!("the body{told} is over the {limit}-byte limit for webhooks");
-            return Err(reject(state, provider, connection_id, &incoming, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message, None).await);
+            return Err(reject(
+                state,
+                provider,
+                connection_id,
+                &incoming,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                message,
+                None,
+            )
+            .await);
         }
     };
 
     let secret = match state.receivers.lookup(state, connection_id).await? {
         Some(Receiver::Active { provider: p, secret }) if p == provider => secret,
         Some(Receiver::Removed { provider: p }) if p == provider => {
-            let message = "this connection was removed in Faurya; delete the webhook at the provider to stop these deliveries".to_string();
-            return Err(reject(state, provider, connection_id, &incoming, StatusCode::GONE, "connection_removed", message, None).await);
+            let message =
+                "this connection was removed in Faurya; delete the webhook at the provider to stop these deliveries"
+                    .to_string();
+            return Err(reject(
+                state,
+                provider,
+                connection_id,
+                &incoming,
+                StatusCode::GONE,
+                "connection_removed",
+                message,
+                None,
+            )
+            .await);
         }
         _ => {
             let message = format!("no {} connection {connection_id} exists here", provider.display_name());
-            return Err(reject(state, provider, connection_id, &incoming, StatusCode::NOT_FOUND, "unknown_connection", message, None).await);
+            return Err(reject(
+                state,
+                provider,
+                connection_id,
+                &incoming,
+                StatusCode::NOT_FOUND,
+                "unknown_connection",
+                message,
+                None,
+            )
+            .await);
         }
     };
 
@@ -162,14 +199,28 @@ pub async fn receive(state: &AppState, provider: Provider, connection_id: &str, 
             now,
             tolerance,
         ),
-        Provider::Paddle => {
-            paddle::signature::verify(secret.expose(), header(headers, paddle::signature::SIGNATURE_HEADER), &body, now, tolerance)
-        }
+        Provider::Paddle => paddle::signature::verify(
+            secret.expose(),
+            header(headers, paddle::signature::SIGNATURE_HEADER),
+            &body,
+            now,
+            tolerance,
+        ),
     };
     if let Err(error) = verdict {
         let status = StatusCode::from_u16(error.http_status()).unwrap_or(StatusCode::UNAUTHORIZED);
         let delivery_id = header(headers, whop::signature::ID_HEADER).map(str::to_string);
-        return Err(reject(state, provider, connection_id, &incoming, status, error.code(), error.to_string(), delivery_id).await);
+        return Err(reject(
+            state,
+            provider,
+            connection_id,
+            &incoming,
+            status,
+            error.code(),
+            error.to_string(),
+            delivery_id,
+        )
+        .await);
     }
 
     let parsed = parse(provider, &body);
@@ -257,8 +308,10 @@ fn event_type(parsed: &Result<Parsed, ParseError>, body: &[u8]) -> Option<String
 
 /// Every header as `[[name, value], ...]`; values that are not UTF-8 are kept lossily.
 pub fn headers_json(headers: &HeaderMap) -> String {
-    let pairs: Vec<(&str, String)> =
-        headers.iter().map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()).into_owned())).collect();
+    let pairs: Vec<(&str, String)> = headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
+        .collect();
     serde_json::to_string(&pairs).expect("JSON")
 }
 
@@ -317,7 +370,10 @@ pub fn process(
                         }
                         Applied::Updated { id, changes } => {
                             payment_changed = Some(*id);
-                            ("processed", format!("payment {} updated: {}", fact.provider_payment_id, changes.join(", ")))
+                            (
+                                "processed",
+                                format!("payment {} updated: {}", fact.provider_payment_id, changes.join(", ")),
+                            )
                         }
                         Applied::Unchanged { first_delivery, .. } => (
                             "duplicate",
@@ -341,7 +397,10 @@ pub fn process(
                         format!(" (status {}: not deducted until it succeeds)", fact.status)
                     };
                     let waiting = if payment.is_none() {
-                        format!("; payment {} has not arrived yet, the refund applies when it does", fact.provider_payment_id)
+                        format!(
+                            "; payment {} has not arrived yet, the refund applies when it does",
+                            fact.provider_payment_id
+                        )
                     } else {
                         String::new()
                     };

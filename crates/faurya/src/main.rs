@@ -3,8 +3,8 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use faurya::config::{Cli, Command, Config};
 use faurya::App;
+use faurya::config::{Cli, Command, Config};
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
@@ -46,7 +46,10 @@ async fn serve_until_signal(config: Config) -> ExitCode {
             let status = app.state().tunnel.status();
             match status.state {
                 faurya::tunnel::TunnelState::Starting => {
-                    format!("none yet: the {} is starting (its URL is logged when it is up)", status.backend.display_name())
+                    format!(
+                        "none yet: the {} is starting (its URL is logged when it is up)",
+                        status.backend.display_name()
+                    )
                 }
                 faurya::tunnel::TunnelState::Down => {
                     format!("none: {}", status.error.unwrap_or_else(|| "the tunnel is down".into()))

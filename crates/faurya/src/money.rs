@@ -22,12 +22,7 @@ pub enum MoneyError {
         "the amount {value} {currency} has {places} decimal places, but {currency} allows at most \
          {allowed}: Faurya does not round money, so this amount cannot be recorded as it is"
     )]
-    TooPrecise {
-        value: String,
-        currency: String,
-        places: u64,
-        allowed: u32,
-    },
+    TooPrecise { value: String, currency: String, places: u64, allowed: u32 },
 
     #[error(
         "the amount {value} {currency} is too large to record \
@@ -100,9 +95,7 @@ pub fn exponent(currency: &str) -> Option<u32> {
 pub fn normalize_currency(code: &str) -> Result<String, MoneyError> {
     let trimmed = code.trim();
     if exponent(trimmed).is_none() {
-        return Err(MoneyError::UnknownCurrency {
-            code: shown(trimmed),
-        });
+        return Err(MoneyError::UnknownCurrency { code: shown(trimmed) });
     }
     Ok(trimmed.to_ascii_uppercase())
 }
@@ -111,9 +104,8 @@ pub fn normalize_currency(code: &str) -> Result<String, MoneyError> {
 /// in the body (`10.43`, `1e2`, `-3.20`). Reading the text instead of an `f64` keeps `0.1` and
 /// `10.43` exact; extra decimal places are accepted only when they are zeros (`10.430`).
 pub fn decimal_to_minor(text: &str, currency: &str) -> Result<i64, MoneyError> {
-    let places = exponent(currency.trim()).ok_or_else(|| MoneyError::UnknownCurrency {
-        code: shown(currency.trim()),
-    })?;
+    let places =
+        exponent(currency.trim()).ok_or_else(|| MoneyError::UnknownCurrency { code: shown(currency.trim()) })?;
     let currency = currency.trim().to_ascii_uppercase();
     let number = JsonNumber::parse(text)?;
 
@@ -136,21 +128,13 @@ pub fn decimal_to_minor(text: &str, currency: &str) -> Result<i64, MoneyError> {
             allowed: places,
         });
     }
-    let overflow = || MoneyError::Overflow {
-        value: shown(text.trim()),
-        currency: currency.clone(),
-    };
+    let overflow = || MoneyError::Overflow { value: shown(text.trim()), currency: currency.clone() };
     // i64::MAX has 19 digits: anything longer after the shift cannot fit.
     if digits.len() as i128 + shift > 19 {
         return Err(overflow());
     }
-    let magnitude: i128 =
-        digits.parse::<i128>().map_err(|_| overflow())? * 10_i128.pow(shift as u32);
-    let signed = if number.negative {
-        -magnitude
-    } else {
-        magnitude
-    };
+    let magnitude: i128 = digits.parse::<i128>().map_err(|_| overflow())? * 10_i128.pow(shift as u32);
+    let signed = if number.negative { -magnitude } else { magnitude };
     i64::try_from(signed).map_err(|_| overflow())
 }
 
@@ -158,12 +142,7 @@ pub fn decimal_to_minor(text: &str, currency: &str) -> Result<i64, MoneyError> {
 /// digits with an optional leading `-` are accepted: a decimal point or an exponent would mean
 /// the field changed meaning, and guessing would record a wrong amount.
 pub fn integer_minor(text: &str) -> Result<i64, MoneyError> {
-    let fail = |problem| {
-        Err(MoneyError::NotMinorUnits {
-            text: shown(text),
-            problem,
-        })
-    };
+    let fail = |problem| Err(MoneyError::NotMinorUnits { text: shown(text), problem });
     let unsigned = text.strip_prefix('-').unwrap_or(text);
     if unsigned.is_empty() {
         return fail("it has no digits");
@@ -199,12 +178,7 @@ impl<'a> JsonNumber<'a> {
     fn parse(raw: &'a str) -> Result<Self, MoneyError> {
         // Whitespace around a JSON value is insignificant.
         let text = raw.trim_matches([' ', '\t', '\n', '\r']);
-        let fail = |problem| {
-            Err(MoneyError::NotANumber {
-                text: shown(raw),
-                problem,
-            })
-        };
+        let fail = |problem| Err(MoneyError::NotANumber { text: shown(raw), problem });
         let bytes = text.as_bytes();
         if bytes.is_empty() {
             return fail("it is empty");
@@ -258,8 +232,7 @@ impl<'a> JsonNumber<'a> {
             let start = at;
             while at < bytes.len() && bytes[at].is_ascii_digit() {
                 // Clamp: a body is at most a few MiB, so ±10^15 is as good as infinite.
-                exponent =
-                    (exponent * 10 + i128::from(bytes[at] - b'0')).min(1_000_000_000_000_000);
+                exponent = (exponent * 10 + i128::from(bytes[at] - b'0')).min(1_000_000_000_000_000);
                 at += 1;
             }
             if at == start {
@@ -281,11 +254,7 @@ impl<'a> JsonNumber<'a> {
         } else {
             std::borrow::Cow::Owned(format!("{int_digits}{frac_digits}"))
         };
-        Ok(JsonNumber {
-            negative,
-            digits,
-            scale: frac_digits.len() as i128 - exponent,
-        })
+        Ok(JsonNumber { negative, digits, scale: frac_digits.len() as i128 - exponent })
     }
 }
 
@@ -303,8 +272,7 @@ mod tests {
     use super::*;
 
     fn minor(text: &str, currency: &str) -> i64 {
-        decimal_to_minor(text, currency)
-            .unwrap_or_else(|e| panic!("{text} {currency} should parse: {e}"))
+        decimal_to_minor(text, currency).unwrap_or_else(|e| panic!("{text} {currency} should parse: {e}"))
     }
 
     fn error(text: &str, currency: &str) -> MoneyError {
@@ -363,9 +331,7 @@ mod tests {
 
     #[test]
     fn exponent_of_unknown_or_unitless_codes_is_none() {
-        for code in [
-            "", "US", "USDT", "XYZ", "BTC", "XAU", "XDR", "XXX", "XTS", "U$D", " usd", "ÜSD",
-        ] {
+        for code in ["", "US", "USDT", "XYZ", "BTC", "XAU", "XDR", "XXX", "XTS", "U$D", " usd", "ÜSD"] {
             assert_eq!(exponent(code), None, "{code:?}");
         }
     }
@@ -379,25 +345,13 @@ mod tests {
 
     #[test]
     fn table_has_no_duplicates_and_only_upper_case_codes() {
-        let mut codes: Vec<&str> = ACTIVE
-            .iter()
-            .chain(RECENTLY_WITHDRAWN)
-            .map(|(c, _)| *c)
-            .collect();
-        assert!(
-            codes
-                .iter()
-                .all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase()))
-        );
+        let mut codes: Vec<&str> = ACTIVE.iter().chain(RECENTLY_WITHDRAWN).map(|(c, _)| *c).collect();
+        assert!(codes.iter().all(|c| c.len() == 3 && c.bytes().all(|b| b.is_ascii_uppercase())));
         let total = codes.len();
         codes.sort_unstable();
         codes.dedup();
         assert_eq!(codes.len(), total);
-        assert!(
-            ACTIVE.len() >= 150,
-            "the active list looks truncated: {}",
-            ACTIVE.len()
-        );
+        assert!(ACTIVE.len() >= 150, "the active list looks truncated: {}", ACTIVE.len());
     }
 
     #[test]
@@ -411,16 +365,10 @@ mod tests {
     fn normalize_currency_rejects_unknown_codes() {
         for code in ["", "  ", "dollars", "XYZ", "US D", "btc"] {
             let e = normalize_currency(code).unwrap_err();
-            assert!(
-                matches!(e, MoneyError::UnknownCurrency { .. }),
-                "{code:?}: {e}"
-            );
+            assert!(matches!(e, MoneyError::UnknownCurrency { .. }), "{code:?}: {e}");
         }
         let message = normalize_currency("xyz").unwrap_err().to_string();
-        assert!(
-            message.contains("`xyz`") && message.contains("ISO 4217"),
-            "{message}"
-        );
+        assert!(message.contains("`xyz`") && message.contains("ISO 4217"), "{message}");
     }
 
     #[test]
@@ -473,15 +421,7 @@ mod tests {
         assert_eq!(minor("50000", "UGX"), 50000);
         assert_eq!(minor("655", "XAF"), 655);
         let e = error("1500.5", "JPY");
-        assert_eq!(
-            e,
-            MoneyError::TooPrecise {
-                value: "1500.5".into(),
-                currency: "JPY".into(),
-                places: 1,
-                allowed: 0
-            }
-        );
+        assert_eq!(e, MoneyError::TooPrecise { value: "1500.5".into(), currency: "JPY".into(), places: 1, allowed: 0 });
     }
 
     #[test]
@@ -495,63 +435,23 @@ mod tests {
         assert_eq!(minor("250.250", "IQD"), 250250);
         assert_eq!(minor("1.2345", "CLF"), 12345);
         assert_eq!(minor("0.0001", "UYW"), 1);
-        assert!(matches!(
-            error("1.2345", "KWD"),
-            MoneyError::TooPrecise {
-                places: 4,
-                allowed: 3,
-                ..
-            }
-        ));
-        assert!(matches!(
-            error("1.23456", "CLF"),
-            MoneyError::TooPrecise {
-                places: 5,
-                allowed: 4,
-                ..
-            }
-        ));
+        assert!(matches!(error("1.2345", "KWD"), MoneyError::TooPrecise { places: 4, allowed: 3, .. }));
+        assert!(matches!(error("1.23456", "CLF"), MoneyError::TooPrecise { places: 5, allowed: 4, .. }));
     }
 
     #[test]
     fn too_many_decimals_is_an_error_not_a_rounding() {
         let e = error("19.999", "USD");
-        assert_eq!(
-            e,
-            MoneyError::TooPrecise {
-                value: "19.999".into(),
-                currency: "USD".into(),
-                places: 3,
-                allowed: 2
-            }
-        );
+        assert_eq!(e, MoneyError::TooPrecise { value: "19.999".into(), currency: "USD".into(), places: 3, allowed: 2 });
         let message = e.to_string();
-        assert!(
-            message.contains("19.999") && message.contains("USD"),
-            "{message}"
-        );
-        assert!(
-            message.contains("3 decimal places") && message.contains("at most 2"),
-            "{message}"
-        );
+        assert!(message.contains("19.999") && message.contains("USD"), "{message}");
+        assert!(message.contains("3 decimal places") && message.contains("at most 2"), "{message}");
         assert!(message.contains("does not round"), "{message}");
 
-        assert!(matches!(
-            error("0.001", "usd"),
-            MoneyError::TooPrecise { places: 3, .. }
-        ));
-        assert!(matches!(
-            error("1e-3", "USD"),
-            MoneyError::TooPrecise { places: 3, .. }
-        ));
-        assert!(matches!(
-            error("10.4301", "USD"),
-            MoneyError::TooPrecise { places: 4, .. }
-        ));
-        assert!(matches!(
-            error("1e-999999999999999999999", "USD"),
-            MoneyError::TooPrecise { .. }
-        ));
+        assert!(matches!(error("0.001", "usd"), MoneyError::TooPrecise { places: 3, .. }));
+        assert!(matches!(error("1e-3", "USD"), MoneyError::TooPrecise { places: 3, .. }));
+        assert!(matches!(error("10.4301", "USD"), MoneyError::TooPrecise { places: 4, .. }));
+        assert!(matches!(error("1e-999999999999999999999", "USD"), MoneyError::TooPrecise { .. }));
     }
 
     #[test]
@@ -560,10 +460,7 @@ mod tests {
         assert_eq!(minor("-3.2", "USD"), -320);
         assert_eq!(minor("-1e2", "JPY"), -100);
         assert_eq!(minor("-0.005", "KWD"), -5);
-        assert!(matches!(
-            error("-19.999", "USD"),
-            MoneyError::TooPrecise { .. }
-        ));
+        assert!(matches!(error("-19.999", "USD"), MoneyError::TooPrecise { .. }));
     }
 
     #[test]
@@ -586,10 +483,7 @@ mod tests {
             assert!(matches!(e, MoneyError::Overflow { .. }), "{text}: {e}");
         }
         let message = error("1e17", "USD").to_string();
-        assert!(
-            message.contains("1e17 USD") && message.contains("too large"),
-            "{message}"
-        );
+        assert!(message.contains("1e17 USD") && message.contains("too large"), "{message}");
     }
 
     #[test]
@@ -634,14 +528,8 @@ mod tests {
 
     #[test]
     fn unknown_currency_is_reported_before_the_number() {
-        assert_eq!(
-            error("10", "XYZ"),
-            MoneyError::UnknownCurrency { code: "XYZ".into() }
-        );
-        assert_eq!(
-            error("10", ""),
-            MoneyError::UnknownCurrency { code: "".into() }
-        );
+        assert_eq!(error("10", "XYZ"), MoneyError::UnknownCurrency { code: "XYZ".into() });
+        assert_eq!(error("10", ""), MoneyError::UnknownCurrency { code: "".into() });
     }
 
     #[test]
@@ -681,10 +569,7 @@ mod tests {
         ] {
             let e = integer_minor(text).unwrap_err();
             let message = e.to_string();
-            assert!(
-                matches!(e, MoneyError::NotMinorUnits { .. }),
-                "{text:?}: {message}"
-            );
+            assert!(matches!(e, MoneyError::NotMinorUnits { .. }), "{text:?}: {message}");
             assert!(message.contains(hint), "{text:?}: {message}");
         }
     }

@@ -277,7 +277,8 @@ mod keychain {
         let entry = keyring::Entry::new(super::KEYCHAIN_SERVICE, account).map_err(|e| e.to_string())?;
         match entry.get_secret() {
             Ok(bytes) => {
-                let bytes: [u8; 32] = bytes.as_slice().try_into().map_err(|_| "keychain entry is not 32 bytes".to_string())?;
+                let bytes: [u8; 32] =
+                    bytes.as_slice().try_into().map_err(|_| "keychain entry is not 32 bytes".to_string())?;
                 Ok(MasterKey(zeroize::Zeroizing::new(bytes)))
             }
             Err(keyring::Error::NoEntry) => {

@@ -26,7 +26,8 @@ async fn wrong_token_is_401() {
         let response = t.client.get(t.api("/health")).bearer_auth(token).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "token {token:?}");
     }
-    let response = t.client.get(t.api("/health")).header(COOKIE, format!("faurya_admin_1={TOKEN}")).send().await.unwrap();
+    let response =
+        t.client.get(t.api("/health")).header(COOKIE, format!("faurya_admin_1={TOKEN}")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "a cookie of another name");
     t.stop().await;
 }
@@ -85,14 +86,21 @@ async fn foreign_host_is_403_even_with_the_token() {
         assert_eq!(error_code(&body), "forbidden_host");
     }
     // The login route and the UI are guarded too.
-    let response = t.client.get(format!("{}/login?token={TOKEN}", t.admin)).header(HOST, "evil.example").send().await.unwrap();
+    let response =
+        t.client.get(format!("{}/login?token={TOKEN}", t.admin)).header(HOST, "evil.example").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     let response = t.client.get(format!("{}/", t.admin)).header(HOST, "evil.example").send().await.unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // localhost works.
     let port = t.app().addrs.admin.port();
-    let response =
-        t.client.get(t.api("/health")).bearer_auth(TOKEN).header(HOST, format!("localhost:{port}")).send().await.unwrap();
+    let response = t
+        .client
+        .get(t.api("/health"))
+        .bearer_auth(TOKEN)
+        .header(HOST, format!("localhost:{port}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     t.stop().await;
 }
@@ -217,8 +225,15 @@ async fn malformed_settings_bodies_get_clear_errors() {
     assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
     assert_eq!(error_code(&body), "unsupported_media_type");
     let huge = format!(r#"{{"public_url": "https://x.example/{}"}}"#, "a".repeat(100 * 1024));
-    let response =
-        t.client.put(t.api("/settings")).bearer_auth(TOKEN).header("content-type", "application/json").body(huge).send().await.unwrap();
+    let response = t
+        .client
+        .put(t.api("/settings"))
+        .bearer_auth(TOKEN)
+        .header("content-type", "application/json")
+        .body(huge)
+        .send()
+        .await
+        .unwrap();
     let (status, body) = split(response).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error_code(&body), "payload_too_large");

@@ -108,9 +108,22 @@ fn help_explains_every_option() {
     let out = faurya().args(["serve", "--help"]).output().unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     for needle in [
-        "--data-dir", "FAURYA_DATA_DIR", "--public-addr", "FAURYA_PUBLIC_ADDR", "--admin-addr", "FAURYA_ADMIN_ADDR",
-        "--public-url", "FAURYA_PUBLIC_URL", "FAURYA_ADMIN_TOKEN", "FAURYA_MASTER_KEY", "FAURYA_WHOP_API_BASE",
-        "FAURYA_PADDLE_API_BASE", "--admin-host", "--no-keychain", "--ui-dir", "RUST_LOG",
+        "--data-dir",
+        "FAURYA_DATA_DIR",
+        "--public-addr",
+        "FAURYA_PUBLIC_ADDR",
+        "--admin-addr",
+        "FAURYA_ADMIN_ADDR",
+        "--public-url",
+        "FAURYA_PUBLIC_URL",
+        "FAURYA_ADMIN_TOKEN",
+        "FAURYA_MASTER_KEY",
+        "FAURYA_WHOP_API_BASE",
+        "FAURYA_PADDLE_API_BASE",
+        "--admin-host",
+        "--no-keychain",
+        "--ui-dir",
+        "RUST_LOG",
     ] {
         assert!(text.contains(needle), "serve --help lacks {needle}:\n{text}");
     }

@@ -47,8 +47,15 @@ async fn connect_creates_the_webhook_and_shows_only_a_masked_key() {
     let events: Vec<&str> = body["events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
     assert_eq!(
         events,
-        ["payment.succeeded", "payment.failed", "payment.pending", "refund.created", "refund.updated",
-         "dispute.created", "dispute.updated"]
+        [
+            "payment.succeeded",
+            "payment.failed",
+            "payment.pending",
+            "refund.created",
+            "refund.updated",
+            "dispute.created",
+            "dispute.updated"
+        ]
     );
     let hooks = fakes.whop_webhooks();
     assert_eq!(hooks.len(), 1);
@@ -71,9 +78,21 @@ async fn bad_fields_are_caught_before_whop_is_called() {
         (json!({"api_key": "", "company_id": COMPANY, "environment": "production"}), "api_key", "Paste"),
         (json!({"api_key": "   ", "company_id": COMPANY, "environment": "production"}), "api_key", "Paste"),
         (json!({"company_id": COMPANY, "environment": "production"}), "api_key", "Paste"),
-        (json!({"api_key": format!("Bearer {KEY}"), "company_id": COMPANY, "environment": "production"}), "api_key", "Bearer"),
-        (json!({"api_key": format!("\"{KEY}\""), "company_id": COMPANY, "environment": "production"}), "api_key", "quotes"),
-        (json!({"api_key": "abc def ghijklmnop", "company_id": COMPANY, "environment": "production"}), "api_key", "spaces"),
+        (
+            json!({"api_key": format!("Bearer {KEY}"), "company_id": COMPANY, "environment": "production"}),
+            "api_key",
+            "Bearer",
+        ),
+        (
+            json!({"api_key": format!("\"{KEY}\""), "company_id": COMPANY, "environment": "production"}),
+            "api_key",
+            "quotes",
+        ),
+        (
+            json!({"api_key": "abc def ghijklmnop", "company_id": COMPANY, "environment": "production"}),
+            "api_key",
+            "spaces",
+        ),
         (json!({"api_key": 12345678, "company_id": COMPANY, "environment": "production"}), "api_key", "text"),
         (json!({"api_key": KEY, "company_id": "", "environment": "production"}), "company_id", "biz_"),
         (json!({"api_key": KEY, "company_id": "acme", "environment": "production"}), "company_id", "biz_"),
@@ -115,7 +134,9 @@ async fn without_a_public_url_connect_says_how_to_get_one() {
     t.stop().await;
 }
 
-async fn connect_fails(setup: impl FnOnce(&faurya_fakes::FakeProviders)) -> (TestApp, faurya_fakes::FakeProviders, StatusCode, Value) {
+async fn connect_fails(
+    setup: impl FnOnce(&faurya_fakes::FakeProviders),
+) -> (TestApp, faurya_fakes::FakeProviders, StatusCode, Value) {
     let (t, fakes) = app_with_fakes().await;
     setup(&fakes);
     let (status, body) = t.post("/connections/whop", form()).await;
@@ -277,7 +298,10 @@ async fn connecting_the_same_company_twice_is_a_clear_error_not_a_second_webhook
     // The same company in the other environment is a different account.
     fakes.add_whop_key("whop_sandbox_key_000000001234", COMPANY, true);
     let (status, body) = t
-        .post("/connections/whop", json!({"api_key": "whop_sandbox_key_000000001234", "company_id": COMPANY, "environment": "sandbox"}))
+        .post(
+            "/connections/whop",
+            json!({"api_key": "whop_sandbox_key_000000001234", "company_id": COMPANY, "environment": "sandbox"}),
+        )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     t.stop().await;
@@ -423,7 +447,8 @@ async fn the_key_and_secret_never_reach_the_log() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
     let id = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
-    let response = client.delete(format!("{admin}/api/connections/{id}")).bearer_auth(support::TOKEN).send().await.unwrap();
+    let response =
+        client.delete(format!("{admin}/api/connections/{id}")).bearer_auth(support::TOKEN).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let secrets = fakes.secrets();
     let _ = std::process::Command::new("kill").args(["-TERM", &child.id().unwrap().to_string()]).status();

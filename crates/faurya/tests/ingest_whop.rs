@@ -6,7 +6,7 @@ mod support;
 use faurya::providers::whop::signature::sign;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use support::{TestApp, app_with_fakes, error_code, split};
+use support::{TestApp, app_with_fakes, error_code, iso_ago, split};
 
 const KEY: &str = "whop_key_live_0123456789abcdef3f9a";
 const COMPANY: &str = "biz_acme123";
@@ -23,8 +23,9 @@ impl Whop {
     async fn connect() -> Self {
         let (t, fakes) = app_with_fakes().await;
         fakes.add_whop_key(KEY, COMPANY, true);
-        let (status, connection) =
-            t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
+        let (status, connection) = t
+            .post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"}))
+            .await;
         assert_eq!(status, StatusCode::CREATED, "{connection}");
         let secret = fakes.secrets().pop().unwrap();
         Self { id: connection["id"].as_str().unwrap().to_string(), secret, t, _fakes: fakes }
@@ -74,19 +75,22 @@ fn now() -> i64 {
 }
 
 fn payment(pay_id: &str, total: &str, currency: &str, metadata: Value) -> String {
-    // Built as text so amounts keep their exact spelling (10.43, 1e2, ...).
+    // Built as text so amounts keep their exact spelling (10.43, 1e2, ...). Times are relative
+    // to now: the summary's window is "the last N days".
+    let (timestamp, paid_at) = (iso_ago(60), iso_ago(120));
     format!(
-        r#"{{"id":"msg_body_{pay_id}","api_version":"v1","type":"payment.succeeded","timestamp":"2026-11-23T10:00:00.000Z",
+        r#"{{"id":"msg_body_{pay_id}","api_version":"v1","type":"payment.succeeded","timestamp":"{timestamp}",
 "company_id":"{COMPANY}","data":{{"id":"{pay_id}","status":"paid","currency":"{currency}","total":{total},
 "subtotal":{total},"metadata":{metadata},"plan":{{"id":"plan_1","metadata":{{}}}},
 "user":{{"id":"user_1","email":"buyer@example.com","name":"Buyer","username":"buyer"}},
-"paid_at":"2026-11-23T09:59:00Z"}}}}"#
+"paid_at":"{paid_at}"}}}}"#
     )
 }
 
 fn refund(refund_id: &str, pay_id: &str, amount: &str, status: &str) -> String {
+    let timestamp = iso_ago(30);
     format!(
-        r#"{{"id":"msg_body_{refund_id}_{status}","api_version":"v1","type":"refund.created","timestamp":"2026-11-23T11:00:00.000Z",
+        r#"{{"id":"msg_body_{refund_id}_{status}","api_version":"v1","type":"refund.created","timestamp":"{timestamp}",
 "data":{{"id":"{refund_id}","amount":{amount},"currency":"usd","status":"{status}","payment":{{"id":"{pay_id}","metadata":{{}}}}}}}}"#
     )
 }
@@ -140,14 +144,16 @@ async fn a_verified_payment_is_stored_byte_exact_and_attributed() {
 #[tokio::test]
 async fn attribution_comes_from_metadata_then_plan_metadata_else_unattributed() {
     let w = Whop::connect().await;
-    w.deliver("msg_a", &payment("pay_a", "5", "usd", json!({"faVisitorId": "v_camel", "faSessionId": "s_camel"}))).await;
+    w.deliver("msg_a", &payment("pay_a", "5", "usd", json!({"faVisitorId": "v_camel", "faSessionId": "s_camel"})))
+        .await;
     let plan_only = payment("pay_b", "5", "usd", json!({})).replace(
         r#""plan":{"id":"plan_1","metadata":{}}"#,
         r#""plan":{"id":"plan_1","metadata":{"faurya_visitor_id":"v_plan","faurya_session_id":"s_plan"}}"#,
     );
     w.deliver("msg_b", &plan_only).await;
     w.deliver("msg_c", &payment("pay_c", "5", "usd", json!({"faurya_visitor_id": ""}))).await;
-    let by_id = |id: &str, payments: &[Value]| payments.iter().find(|p| p["provider_payment_id"] == id).unwrap().clone();
+    let by_id =
+        |id: &str, payments: &[Value]| payments.iter().find(|p| p["provider_payment_id"] == id).unwrap().clone();
     let payments = w.payments().await;
     assert_eq!(by_id("pay_a", &payments)["visitor_id"], "v_camel");
     assert_eq!(by_id("pay_b", &payments)["visitor_id"], "v_plan");
@@ -252,7 +258,8 @@ async fn failed_and_pending_payments_are_kept_without_revenue() {
         assert_eq!(receipt["status"], "ignored", "{kind}");
     }
     assert!(w.payments().await.is_empty());
-    let (status, receipt) = w.deliver("msg_u", r#"{"id":"msg_u","type":"membership.activated","data":{"id":"mem_1"}}"#).await;
+    let (status, receipt) =
+        w.deliver("msg_u", r#"{"id":"msg_u","type":"membership.activated","data":{"id":"mem_1"}}"#).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(receipt["status"], "ignored");
     w.t.stop().await;
@@ -309,22 +316,60 @@ async fn bad_signatures_are_401_and_logged_with_the_reason() {
     let body = payment("pay_1", "10", "usd", json!({}));
     let ts = now();
     let good = sign(&w.secret, "msg_1", ts, body.as_bytes());
-    let cases: Vec<(Vec<(&str, String)>, String, StatusCode, &str)> = vec![
+    // (headers, body, expected status, expected error code)
+    type Case<'a> = (Vec<(&'a str, String)>, String, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         // tampered body
-        (vec![("webhook-id", "msg_1".into()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", good.clone())],
-         body.replace("10", "99"), StatusCode::UNAUTHORIZED, "bad_signature"),
+        (
+            vec![
+                ("webhook-id", "msg_1".into()),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", good.clone()),
+            ],
+            body.replace("10", "99"),
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+        ),
         // another secret
-        (vec![("webhook-id", "msg_1".into()), ("webhook-timestamp", ts.to_string()),
-              ("webhook-signature", sign("ws_wrong", "msg_1", ts, body.as_bytes()))],
-         body.clone(), StatusCode::UNAUTHORIZED, "bad_signature"),
+        (
+            vec![
+                ("webhook-id", "msg_1".into()),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", sign("ws_wrong", "msg_1", ts, body.as_bytes())),
+            ],
+            body.clone(),
+            StatusCode::UNAUTHORIZED,
+            "bad_signature",
+        ),
         // missing headers
-        (vec![("webhook-timestamp", ts.to_string()), ("webhook-signature", good.clone())], body.clone(), StatusCode::BAD_REQUEST, "missing_header"),
+        (
+            vec![("webhook-timestamp", ts.to_string()), ("webhook-signature", good.clone())],
+            body.clone(),
+            StatusCode::BAD_REQUEST,
+            "missing_header",
+        ),
         (vec![], body.clone(), StatusCode::BAD_REQUEST, "missing_header"),
         // garbled headers
-        (vec![("webhook-id", "msg_1".into()), ("webhook-timestamp", "yesterday".into()), ("webhook-signature", good.clone())],
-         body.clone(), StatusCode::BAD_REQUEST, "malformed_header"),
-        (vec![("webhook-id", "msg_1".into()), ("webhook-timestamp", ts.to_string()), ("webhook-signature", "garbage".into())],
-         body.clone(), StatusCode::BAD_REQUEST, "malformed_header"),
+        (
+            vec![
+                ("webhook-id", "msg_1".into()),
+                ("webhook-timestamp", "yesterday".into()),
+                ("webhook-signature", good.clone()),
+            ],
+            body.clone(),
+            StatusCode::BAD_REQUEST,
+            "malformed_header",
+        ),
+        (
+            vec![
+                ("webhook-id", "msg_1".into()),
+                ("webhook-timestamp", ts.to_string()),
+                ("webhook-signature", "garbage".into()),
+            ],
+            body.clone(),
+            StatusCode::BAD_REQUEST,
+            "malformed_header",
+        ),
     ];
     for (i, (headers, body, expected, code)) in cases.into_iter().enumerate() {
         let mut request = w.t.client.post(w.url()).body(body);
@@ -371,13 +416,16 @@ async fn unknown_removed_and_oversized_are_clear_errors() {
     let w = Whop::connect().await;
     let client = &w.t.client;
     // Unknown connection.
-    let (status, answer) = split(client.post(format!("{}/webhooks/whop/con_nope", w.t.public)).body("{}").send().await.unwrap()).await;
+    let (status, answer) =
+        split(client.post(format!("{}/webhooks/whop/con_nope", w.t.public)).body("{}").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error_code(&answer), "unknown_connection");
     // The wrong provider in the path.
-    let (status, _) = split(client.post(format!("{}/webhooks/paddle/{}", w.t.public, w.id)).body("{}").send().await.unwrap()).await;
+    let (status, _) =
+        split(client.post(format!("{}/webhooks/paddle/{}", w.t.public, w.id)).body("{}").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = split(client.post(format!("{}/webhooks/stripe/{}", w.t.public, w.id)).body("{}").send().await.unwrap()).await;
+    let (status, _) =
+        split(client.post(format!("{}/webhooks/stripe/{}", w.t.public, w.id)).body("{}").send().await.unwrap()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Over 1 MiB.
     let big = format!(r#"{{"pad":"{}"}}"#, "x".repeat(1024 * 1024 + 10));
@@ -394,7 +442,8 @@ async fn unknown_removed_and_oversized_are_clear_errors() {
     let (status, answer) = w.deliver("msg_late", &payment("pay_late", "1", "usd", json!({}))).await;
     assert_eq!(status, StatusCode::GONE, "{answer}");
     assert_eq!(error_code(&answer), "connection_removed");
-    let codes: Vec<String> = rejected(&w).await.iter().map(|e| e["reason_code"].as_str().unwrap().to_string()).collect();
+    let codes: Vec<String> =
+        rejected(&w).await.iter().map(|e| e["reason_code"].as_str().unwrap().to_string()).collect();
     for code in ["unknown_connection", "payload_too_large", "connection_removed"] {
         assert!(codes.iter().any(|c| c == code), "{code} not logged: {codes:?}");
     }
@@ -409,7 +458,8 @@ async fn unknown_removed_and_oversized_are_clear_errors() {
 async fn hostile_bodies_are_stored_safely() {
     let w = Whop::connect().await;
     let nasty = [
-        r#"{"type":"payment.succeeded","data":{"id":"pay_'; DROP TABLE payments; --","currency":"usd","total":1}}"#.to_string(),
+        r#"{"type":"payment.succeeded","data":{"id":"pay_'; DROP TABLE payments; --","currency":"usd","total":1}}"#
+            .to_string(),
         r#"{"type":"payment.succeeded","data":{"id":"pay_neg","currency":"usd","total":-5}}"#.to_string(),
         r#"{"type":"payment.succeeded","data":{"id":"pay_str","currency":"usd","total":"10.43"}}"#.to_string(),
         r#"{"type":"payment.succeeded","data":{"id":"pay_cur","currency":"zzz","total":1}}"#.to_string(),
@@ -429,7 +479,11 @@ async fn hostile_bodies_are_stored_safely() {
     assert_eq!(payments.len(), 1, "only the weird-but-valid id is a payment: {payments:?}");
     assert_eq!(payments[0]["provider_payment_id"], "pay_'; DROP TABLE payments; --");
     let (_, failed) = w.t.get("/events?status=failed").await;
-    assert_eq!(failed["events"].as_array().unwrap().len(), 7, "every case but the valid one and the unknown type: {failed}");
+    assert_eq!(
+        failed["events"].as_array().unwrap().len(),
+        7,
+        "every case but the valid one and the unknown type: {failed}"
+    );
     w.t.stop().await;
 }
 
@@ -444,7 +498,8 @@ async fn the_inspector_filters_searches_and_pages() {
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
     let (_, all) = w.t.get("/events?limit=4").await;
-    let first: Vec<String> = all["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
+    let first: Vec<String> =
+        all["events"].as_array().unwrap().iter().map(|e| e["id"].as_str().unwrap().to_string()).collect();
     assert_eq!(first.len(), 4);
     assert!(first[0].starts_with("r_"), "newest first: the rejected attempt came last: {first:?}");
     let mut seen = first.clone();
@@ -472,9 +527,18 @@ async fn the_inspector_filters_searches_and_pages() {
     let (_, by_provider) = w.t.get("/events?provider=paddle").await;
     assert_eq!(by_provider["events"].as_array().unwrap().len(), 0);
 
-    for bad in ["/events?limit=0", "/events?status=weird", "/events?provider=stripe", "/events?cursor=xyz", "/events?surprise=1"] {
+    for bad in [
+        "/events?limit=0",
+        "/events?status=weird",
+        "/events?provider=stripe",
+        "/events?cursor=xyz",
+        "/events?surprise=1",
+    ] {
         let (status, body) = w.t.get(bad).await;
-        assert!(status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST, "{bad}: {status} {body}");
+        assert!(
+            status == StatusCode::UNPROCESSABLE_ENTITY || status == StatusCode::BAD_REQUEST,
+            "{bad}: {status} {body}"
+        );
         error_code(&body);
     }
     for missing in ["/events/d_999999", "/events/r_999999", "/events/x_1", "/events/d_abc"] {
@@ -530,7 +594,8 @@ async fn the_live_stream_announces_new_deliveries() {
     let mut seen = String::new();
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(5);
     while !seen.contains(receipt["id"].as_str().unwrap()) {
-        let chunk = tokio::time::timeout_at(deadline, stream.chunk()).await.expect("an event within 5 s").unwrap().unwrap();
+        let chunk =
+            tokio::time::timeout_at(deadline, stream.chunk()).await.expect("an event within 5 s").unwrap().unwrap();
         seen.push_str(&String::from_utf8_lossy(&chunk));
     }
     assert!(seen.contains("event: delivery"), "{seen}");

@@ -225,7 +225,8 @@ async fn a_destination_already_gone_counts_as_deleted_and_a_failure_keeps_it() {
 #[tokio::test]
 async fn paid_then_completed_is_one_payment_with_attribution() {
     let p = Paddle::connect().await;
-    let custom = json!({"orderId": "order_42", "faVisitorId": "v_1", "faSessionId": "s_1", "faAttributionToken": "tok_1"});
+    let custom =
+        json!({"orderId": "order_42", "faVisitorId": "v_1", "faSessionId": "s_1", "faAttributionToken": "tok_1"});
     let (status, paid) = p.deliver(&transaction("transaction-paid", "evt_paid", "txn_1", custom.clone())).await;
     assert_eq!(status, StatusCode::OK, "{paid}");
     assert_eq!(paid["status"], "processed");
@@ -272,7 +273,8 @@ async fn a_replayed_event_id_is_a_duplicate() {
 async fn approved_refund_adjustments_reduce_net_idempotently() {
     let p = Paddle::connect().await;
     p.deliver(&transaction("transaction-completed", "evt_t", "txn_3", json!(null))).await;
-    let (_, pending) = p.deliver(&adjustment("adjustment-created", "evt_a1", "adj_1", "txn_3", "pending_approval")).await;
+    let (_, pending) =
+        p.deliver(&adjustment("adjustment-created", "evt_a1", "adj_1", "txn_3", "pending_approval")).await;
     assert_eq!(pending["status"], "processed");
     assert_eq!(p.payments().await[0]["refunded_minor"], 0, "pending approval does not count");
     let (_, approved) = p.deliver(&adjustment("adjustment-updated", "evt_a2", "adj_1", "txn_3", "approved")).await;
@@ -341,17 +343,19 @@ async fn whop_and_paddle_side_by_side_with_a_provider_filter() {
     let whop_secret = p.fakes.secrets().into_iter().find(|s| s.starts_with("ws_")).unwrap();
     let body = r#"{"id":"msg_w","type":"payment.succeeded","data":{"id":"pay_w","currency":"eur","total":12.5}}"#;
     let ts = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
-    let response = p
-        .t
-        .client
-        .post(format!("{}/webhooks/whop/{}", p.t.public, whop["id"].as_str().unwrap()))
-        .header("webhook-id", "msg_w")
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", faurya::providers::whop::signature::sign(&whop_secret, "msg_w", ts, body.as_bytes()))
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        p.t.client
+            .post(format!("{}/webhooks/whop/{}", p.t.public, whop["id"].as_str().unwrap()))
+            .header("webhook-id", "msg_w")
+            .header("webhook-timestamp", ts.to_string())
+            .header(
+                "webhook-signature",
+                faurya::providers::whop::signature::sign(&whop_secret, "msg_w", ts, body.as_bytes()),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     p.deliver(&transaction("transaction-completed", "evt_p", "txn_p", json!(null))).await;
 

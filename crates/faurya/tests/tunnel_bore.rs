@@ -125,8 +125,9 @@ async fn a_signed_whop_delivery_through_bore_is_verified_and_stored() {
     assert_eq!(s["public_url_source"], "tunnel");
 
     fakes.add_whop_key(WHOP_KEY, COMPANY, true);
-    let (status, connection) =
-        t.post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"})).await;
+    let (status, connection) = t
+        .post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{connection}");
     let id = connection["id"].as_str().unwrap();
     let webhook_url = format!("{url}/webhooks/whop/{id}");
@@ -135,11 +136,12 @@ async fn a_signed_whop_delivery_through_bore_is_verified_and_stored() {
 
     // Whop delivers to the URL it was given: through the bore server to the public listener.
     let secret = fakes.secrets().pop().unwrap();
+    let (sent_at, paid_at) = (support::iso_ago(5), support::iso_ago(60));
     let body = format!(
-        r#"{{"id":"msg_body_1","api_version":"v1","type":"payment.succeeded","timestamp":"2026-11-23T10:00:00.000Z",
+        r#"{{"id":"msg_body_1","api_version":"v1","type":"payment.succeeded","timestamp":"{sent_at}",
 "company_id":"{COMPANY}","data":{{"id":"pay_bore_1","status":"paid","currency":"usd","total":25.5,"subtotal":25.5,
 "metadata":{{"faurya_visitor_id":"v_bore"}},"user":{{"id":"user_1","email":"buyer@example.com"}},
-"paid_at":"2026-11-23T09:59:00Z"}}}}"#
+"paid_at":"{paid_at}"}}}}"#
     );
     let timestamp = now();
     let response = t

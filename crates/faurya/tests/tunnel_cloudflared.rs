@@ -73,12 +73,7 @@ fn kill(pid: &str) {
 }
 
 fn alive(pid: &str) -> bool {
-    std::process::Command::new("kill")
-        .args(["-0", pid])
-        .stderr(std::process::Stdio::null())
-        .status()
-        .unwrap()
-        .success()
+    std::process::Command::new("kill").args(["-0", pid]).stderr(std::process::Stdio::null()).status().unwrap().success()
 }
 
 async fn app_with(fake: &FakeCloudflared, fakes: Option<&faurya_fakes::FakeProviders>) -> TestApp {
@@ -113,13 +108,19 @@ async fn the_quick_tunnel_url_is_found_and_webhooks_follow_a_restart() {
 
     // Started the way the docs say, pointed at the public listener.
     let args = fake.args(1);
-    assert_eq!(args[..5], ["tunnel", "--no-autoupdate", "--url", &format!("http://{}", t.app().addrs.public), "--metrics"]);
+    assert_eq!(
+        args[..5],
+        ["tunnel", "--no-autoupdate", "--url", &format!("http://{}", t.app().addrs.public), "--metrics"]
+    );
     assert!(args[5].starts_with("127.0.0.1:"), "{args:?}");
     assert_eq!(args.len(), 6, "{args:?}");
 
     let (whop, paddle) = connect_both(&t, &fakes).await;
-    assert!(connection(&t, &whop).await["webhook_url"].as_str().unwrap().starts_with("https://quick-1.trycloudflare.com/"));
-    let hooks = (connection(&t, &whop).await["webhook_id"].clone(), connection(&t, &paddle).await["webhook_id"].clone());
+    assert!(
+        connection(&t, &whop).await["webhook_url"].as_str().unwrap().starts_with("https://quick-1.trycloudflare.com/")
+    );
+    let hooks =
+        (connection(&t, &whop).await["webhook_id"].clone(), connection(&t, &paddle).await["webhook_id"].clone());
 
     // cloudflared dies: it is restarted, gets a new hostname, and the webhooks follow.
     let mut live = t.app().subscribe();
@@ -201,7 +202,12 @@ async fn when_cloudflared_is_not_installed_the_state_says_how_to_install_it() {
     assert_eq!(s["tunnel"]["cloudflared"]["path"], Value::Null);
     let hint = s["tunnel"]["cloudflared"]["install_hint"].as_str().unwrap().to_string();
     if cfg!(target_os = "linux") {
-        assert!(hint.contains("dpkg") && hint.contains("apt") && hint.contains("github.com/cloudflare/cloudflared/releases"), "{hint}");
+        assert!(
+            hint.contains("dpkg")
+                && hint.contains("apt")
+                && hint.contains("github.com/cloudflare/cloudflared/releases"),
+            "{hint}"
+        );
     } else if cfg!(target_os = "macos") {
         assert!(hint.contains("brew install cloudflared"), "{hint}");
     }
@@ -210,8 +216,9 @@ async fn when_cloudflared_is_not_installed_the_state_says_how_to_install_it() {
     assert!(error.contains("cloudflared is not installed") && error.contains(&hint), "{error}");
 
     // Connecting now explains what to do instead of failing obscurely.
-    let (status, body) =
-        t.post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"})).await;
+    let (status, body) = t
+        .post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"}))
+        .await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
     assert_eq!(error_code(&body), "public_url_missing");
     let message = body["error"]["message"].as_str().unwrap();

@@ -61,10 +61,14 @@ async fn ngrok_error(t: &TestApp) -> Value {
 #[tokio::test]
 async fn ngrok_without_an_authtoken_is_a_clear_error() {
     let t = TestApp::start_with(quick_tunnel).await;
-    let (status, body) = t.put("/settings", json!({"tunnel": {"backend": "ngrok", "ngrok": {"domain": "acme.ngrok.app"}}})).await;
+    let (status, body) =
+        t.put("/settings", json!({"tunnel": {"backend": "ngrok", "ngrok": {"domain": "acme.ngrok.app"}}})).await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(error_code(&body), "invalid_input");
-    assert!(body["error"]["fields"]["tunnel.ngrok.authtoken"].as_str().unwrap().contains("dashboard.ngrok.com"), "{body}");
+    assert!(
+        body["error"]["fields"]["tunnel.ngrok.authtoken"].as_str().unwrap().contains("dashboard.ngrok.com"),
+        "{body}"
+    );
     assert_eq!(settings(&t).await["tunnel"]["backend"], "none", "nothing was saved");
     let dir = t.stop().await;
 
@@ -100,11 +104,17 @@ async fn an_unreachable_ngrok_is_down_with_the_error_and_the_token_stays_secret(
     })
     .await;
     let (status, s) = t
-        .put("/settings", json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": TOKEN, "domain": "https://Acme.ngrok.app/"}}}))
+        .put(
+            "/settings",
+            json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": TOKEN, "domain": "https://Acme.ngrok.app/"}}}),
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{s}");
     assert_eq!(s["tunnel"]["backend"], "ngrok");
-    assert_eq!(s["tunnel"]["ngrok"], json!({"authtoken_set": true, "masked_authtoken": "••••••••QRST", "domain": "acme.ngrok.app"}));
+    assert_eq!(
+        s["tunnel"]["ngrok"],
+        json!({"authtoken_set": true, "masked_authtoken": "••••••••QRST", "domain": "acme.ngrok.app"})
+    );
 
     let s = ngrok_error(&t).await;
     let error = s["tunnel"]["error"].as_str().unwrap();
@@ -112,8 +122,9 @@ async fn an_unreachable_ngrok_is_down_with_the_error_and_the_token_stays_secret(
     assert_eq!(s["public_url"], Value::Null);
 
     // Connecting explains that the tunnel is the problem.
-    let (status, body) =
-        t.post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"})).await;
+    let (status, body) = t
+        .post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"}))
+        .await;
     assert_eq!(status, StatusCode::PRECONDITION_FAILED, "{body}");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("ngrok tunnel") && message.contains("Settings → Tunnel"), "{message}");
@@ -164,7 +175,8 @@ async fn a_server_that_does_not_speak_ngrok_is_reported() {
         c.tunnel.ngrok_server_addr = Some(addr.to_string());
     })
     .await;
-    let (status, body) = t.put("/settings", json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": TOKEN}}})).await;
+    let (status, body) =
+        t.put("/settings", json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": TOKEN}}})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let s = ngrok_error(&t).await;
     let error = s["tunnel"]["error"].as_str().unwrap();

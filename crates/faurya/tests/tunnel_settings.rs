@@ -41,20 +41,53 @@ async fn tunnel_fields_are_validated_with_tunnel_keys() {
         (json!({"tunnel": {"backend": 5}}), "tunnel.backend", "none"),
         (json!({"tunnel": {"backend": "bore"}}), "tunnel.bore.host", "host name"),
         (json!({"tunnel": {"backend": "bore", "bore": {"host": "", "port": 0}}}), "tunnel.bore.host", "host name"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "https://bore.example.com"}}}), "tunnel.bore.host", "http://"),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "https://bore.example.com"}}}),
+            "tunnel.bore.host",
+            "http://",
+        ),
         (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com:7835"}}}), "tunnel.bore.host", "7835"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": 70000}}}), "tunnel.bore.port", "65535"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": -1}}}), "tunnel.bore.port", "65535"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": "abc"}}}), "tunnel.bore.port", "65535"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": 7835}}}), "tunnel.bore.port", "control port"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "public_url": "ftp://x.example"}}}),
-         "tunnel.bore.public_url", "https"),
-        (json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "secret": 42}}}), "tunnel.bore.secret", "text"),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": 70000}}}),
+            "tunnel.bore.port",
+            "65535",
+        ),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": -1}}}),
+            "tunnel.bore.port",
+            "65535",
+        ),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": "abc"}}}),
+            "tunnel.bore.port",
+            "65535",
+        ),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "port": 7835}}}),
+            "tunnel.bore.port",
+            "control port",
+        ),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "public_url": "ftp://x.example"}}}),
+            "tunnel.bore.public_url",
+            "https",
+        ),
+        (
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.example.com", "secret": 42}}}),
+            "tunnel.bore.secret",
+            "text",
+        ),
         (json!({"tunnel": {"backend": "ngrok"}}), "tunnel.ngrok.authtoken", "dashboard.ngrok.com"),
-        (json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": "ngrok config add-authtoken 2abcdefghij"}}}),
-         "tunnel.ngrok.authtoken", "command"),
-        (json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": "2abcdefghijklmnop", "domain": "not a domain"}}}),
-         "tunnel.ngrok.domain", "acme.ngrok.app"),
+        (
+            json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": "ngrok config add-authtoken 2abcdefghij"}}}),
+            "tunnel.ngrok.authtoken",
+            "command",
+        ),
+        (
+            json!({"tunnel": {"backend": "ngrok", "ngrok": {"authtoken": "2abcdefghijklmnop", "domain": "not a domain"}}}),
+            "tunnel.ngrok.domain",
+            "acme.ngrok.app",
+        ),
         (json!({"tunnel": {"backend": "manual"}}), "public_url", "Public URL"),
         (json!({"public_url": "hooks.example.com"}), "public_url", "https://"),
         (json!({"public_url": "https://x.example/?q=1", "tunnel": {"backend": "manual"}}), "public_url", "query"),
@@ -68,7 +101,10 @@ async fn tunnel_fields_are_validated_with_tunnel_keys() {
     }
     // Every bad field at once.
     let (status, answer) = t
-        .put("/settings", json!({"tunnel": {"backend": "bore", "bore": {"host": "a b", "port": 99999, "public_url": "nope"}}}))
+        .put(
+            "/settings",
+            json!({"tunnel": {"backend": "bore", "bore": {"host": "a b", "port": 99999, "public_url": "nope"}}}),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     let fields = answer["error"]["fields"].as_object().unwrap();
@@ -116,12 +152,18 @@ async fn a_saved_url_turns_the_manual_tunnel_on_and_clearing_it_turns_it_off() {
     assert_eq!(LiveEvent::Tunnel("up").name_and_id(), ("tunnel", "up".to_string()));
 
     // Another tunnel keeps the saved URL for later; the manual URL is not used meanwhile.
-    let s = put_ok(&t, json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.invalid", "port": 4000,
-        "secret": "s3cret-bore-value", "public_url": "https://bore-tls.example.com"}}}))
+    let s = put_ok(
+        &t,
+        json!({"tunnel": {"backend": "bore", "bore": {"host": "bore.invalid", "port": 4000,
+        "secret": "s3cret-bore-value", "public_url": "https://bore-tls.example.com"}}}),
+    )
     .await;
     assert_eq!(s["tunnel"]["backend"], "bore");
-    assert_eq!(s["tunnel"]["bore"], json!({"host": "bore.invalid", "port": 4000, "secret_set": true,
-        "public_url": "https://bore-tls.example.com"}));
+    assert_eq!(
+        s["tunnel"]["bore"],
+        json!({"host": "bore.invalid", "port": 4000, "secret_set": true,
+        "public_url": "https://bore-tls.example.com"})
+    );
     assert!(!s.to_string().contains("s3cret-bore-value"), "the secret is never shown: {s}");
     assert_ne!(s["public_url"], "https://hooks.example.com", "{s}");
     let down = wait_for("the unreachable bore server to be reported", || async {
@@ -179,7 +221,8 @@ async fn an_edited_url_is_patched_into_whop_and_paddle_without_a_new_webhook() {
     let (t, fakes) = app_with_fakes_and(|_| {}).await;
     put_ok(&t, json!({"public_url": "https://old.example.com"})).await;
     let (whop, paddle) = connect_both(&t, &fakes).await;
-    let hooks_before = (connection(&t, &whop).await["webhook_id"].clone(), connection(&t, &paddle).await["webhook_id"].clone());
+    let hooks_before =
+        (connection(&t, &whop).await["webhook_id"].clone(), connection(&t, &paddle).await["webhook_id"].clone());
     assert!(patched_urls(&fakes).is_empty(), "nothing to update yet");
 
     put_ok(&t, json!({"public_url": "https://new.example.com/"})).await;
@@ -194,7 +237,8 @@ async fn an_edited_url_is_patched_into_whop_and_paddle_without_a_new_webhook() {
     assert_eq!(fakes.paddle_destinations()[0]["destination"], paddle_url);
     let whop_patch = fakes.requests().into_iter().find(|r| r.method == "PATCH" && r.path.contains("/whop/")).unwrap();
     assert_eq!(whop_patch.path, format!("/whop/api/v1/webhooks/{}", hooks_before.0.as_str().unwrap()));
-    let paddle_patch = fakes.requests().into_iter().find(|r| r.method == "PATCH" && r.path.contains("/paddle/")).unwrap();
+    let paddle_patch =
+        fakes.requests().into_iter().find(|r| r.method == "PATCH" && r.path.contains("/paddle/")).unwrap();
     assert_eq!(paddle_patch.path, format!("/paddle/notification-settings/{}", hooks_before.1.as_str().unwrap()));
     assert_eq!(connection(&t, &whop).await["webhook_id"], hooks_before.0);
     assert_eq!(connection(&t, &paddle).await["webhook_id"], hooks_before.1);
@@ -256,7 +300,8 @@ async fn a_failed_update_shows_on_the_connection_and_is_retried_until_it_succeed
 async fn a_newer_url_supersedes_one_waiting_for_a_retry() {
     let (t, fakes) = app_with_fakes_and(|c| {
         // A retry this far away would fail the test if it were waited for.
-        c.tunnel.sync_backoff = faurya::config::Backoff { base: Duration::from_secs(120), max: Duration::from_secs(120) };
+        c.tunnel.sync_backoff =
+            faurya::config::Backoff { base: Duration::from_secs(120), max: Duration::from_secs(120) };
     })
     .await;
     put_ok(&t, json!({"public_url": "https://one.example.com"})).await;
@@ -333,7 +378,11 @@ fn the_tunnel_flag_and_its_environment_variable() {
     assert_eq!(json(faurya(&["config"], &[]))["tunnel"], Value::Null, "default: keep the saved choice");
     assert_eq!(json(faurya(&["config", "--tunnel", "cloudflared"], &[]))["tunnel"], "cloudflared");
     assert_eq!(json(faurya(&["config"], &[("FAURYA_TUNNEL", "bore")]))["tunnel"], "bore");
-    assert_eq!(json(faurya(&["config", "--tunnel", "ngrok"], &[("FAURYA_TUNNEL", "bore")]))["tunnel"], "ngrok", "flag beats env");
+    assert_eq!(
+        json(faurya(&["config", "--tunnel", "ngrok"], &[("FAURYA_TUNNEL", "bore")]))["tunnel"],
+        "ngrok",
+        "flag beats env"
+    );
     let c = json(faurya(&["config"], &[("FAURYA_CLOUDFLARED", "/opt/cf/cloudflared")]));
     assert_eq!(c["cloudflared"], "/opt/cf/cloudflared");
 
@@ -344,7 +393,9 @@ fn the_tunnel_flag_and_its_environment_variable() {
 
     let help = faurya(&["serve", "--help"], &[]);
     let help = String::from_utf8_lossy(&help.stdout);
-    for needle in ["--tunnel <BACKEND>", "FAURYA_TUNNEL", "cloudflared", "ngrok", "bore", "manual", "FAURYA_CLOUDFLARED"] {
+    for needle in
+        ["--tunnel <BACKEND>", "FAURYA_TUNNEL", "cloudflared", "ngrok", "bore", "manual", "FAURYA_CLOUDFLARED"]
+    {
         assert!(help.contains(needle), "{needle} missing from serve --help:\n{help}");
     }
 }

@@ -119,16 +119,13 @@ pub async fn host_guard(State(state): State<AppState>, request: Request, next: N
         return Err(ApiError::ForbiddenHost(host));
     }
     let changes_something = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if changes_something
-        && let Some(origin) = request.headers().get(ORIGIN) {
-            let origin = origin.to_str().unwrap_or("null");
-            let same = origin
-                .split_once("://")
-                .is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
-            if !same {
-                return Err(ApiError::ForbiddenOrigin);
-            }
+    if changes_something && let Some(origin) = request.headers().get(ORIGIN) {
+        let origin = origin.to_str().unwrap_or("null");
+        let same = origin.split_once("://").is_some_and(|(_, authority)| authority.eq_ignore_ascii_case(&host));
+        if !same {
+            return Err(ApiError::ForbiddenOrigin);
         }
+    }
     Ok(next.run(request).await)
 }
 
@@ -142,7 +139,11 @@ pub struct LoginQuery {
 pub async fn login(State(state): State<AppState>, Query(query): Query<LoginQuery>) -> Response {
     match query.token {
         Some(token) if state.admin.accepts(&token) => {
-            let cookie = format!("{}={}; HttpOnly; SameSite=Strict; Path=/", state.admin.cookie_name, state.admin.session_value());
+            let cookie = format!(
+                "{}={}; HttpOnly; SameSite=Strict; Path=/",
+                state.admin.cookie_name,
+                state.admin.session_value()
+            );
             (StatusCode::SEE_OTHER, [(LOCATION, "/".to_string()), (SET_COOKIE, cookie)]).into_response()
         }
         _ => (

@@ -21,9 +21,13 @@ pub type FieldErrors = BTreeMap<&'static str, String>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
-    #[error("Sign in first: open the admin login URL that `faurya serve` printed, or send the admin token as a Bearer header.")]
+    #[error(
+        "Sign in first: open the admin login URL that `faurya serve` printed, or send the admin token as a Bearer header."
+    )]
     Unauthorized,
-    #[error("This admin listener only answers requests for 127.0.0.1 or localhost, not {0:?}. Use http://127.0.0.1:<port>, or start with --admin-host if a proxy forwards another name.")]
+    #[error(
+        "This admin listener only answers requests for 127.0.0.1 or localhost, not {0:?}. Use http://127.0.0.1:<port>, or start with --admin-host if a proxy forwards another name."
+    )]
     ForbiddenHost(String),
     #[error("Cross-origin request refused: the admin API only accepts changes from its own UI.")]
     ForbiddenOrigin,
@@ -149,12 +153,14 @@ impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
             JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
-            JsonRejection::JsonSyntaxError(e) => {
-                ApiError::BadRequest { code: "invalid_json", message: format!("The body is not valid JSON: {}", e.body_text()) }
-            }
-            JsonRejection::JsonDataError(e) => {
-                ApiError::BadRequest { code: "invalid_json", message: format!("The JSON does not have the expected shape: {}", e.body_text()) }
-            }
+            JsonRejection::JsonSyntaxError(e) => ApiError::BadRequest {
+                code: "invalid_json",
+                message: format!("The body is not valid JSON: {}", e.body_text()),
+            },
+            JsonRejection::JsonDataError(e) => ApiError::BadRequest {
+                code: "invalid_json",
+                message: format!("The JSON does not have the expected shape: {}", e.body_text()),
+            },
             JsonRejection::BytesRejection(e) => ApiError::from(e),
             other => ApiError::bad_request(other.body_text()),
         }

@@ -58,7 +58,10 @@ fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
                  connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
             ),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
         .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")))
 }
@@ -78,7 +81,10 @@ pub(crate) fn public_stack(router: Router<AppState>, state: AppState) -> Router 
     // attempt still lands in the rejected log.
     router
         .layer(DefaultBodyLimit::disable())
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
         .layer(trace_layer())
         .with_state(state)
 }

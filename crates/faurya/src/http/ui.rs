@@ -52,7 +52,8 @@ fn file_response(path: &str, bytes: Cow<'static, [u8]>) -> Response {
     let mut response = bytes.into_owned().into_response();
     let headers = response.headers_mut();
     let text_like = mime.type_() == "text" || mime.subtype() == "javascript" || mime.subtype() == "json";
-    let content_type = if text_like { format!("{}; charset=utf-8", mime.essence_str()) } else { mime.essence_str().to_string() };
+    let content_type =
+        if text_like { format!("{}; charset=utf-8", mime.essence_str()) } else { mime.essence_str().to_string() };
     if let Ok(value) = HeaderValue::from_str(&content_type) {
         headers.insert(header::CONTENT_TYPE, value);
     }

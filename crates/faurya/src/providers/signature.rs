@@ -24,10 +24,7 @@ pub enum SignatureError {
     MissingHeader { header: &'static str },
 
     #[error("the {header} header is malformed: {problem}")]
-    MalformedHeader {
-        header: &'static str,
-        problem: String,
-    },
+    MalformedHeader { header: &'static str, problem: String },
 
     #[error("{}", bad_signature_message(header, scheme, *checked))]
     BadSignature {
@@ -48,10 +45,7 @@ pub enum SignatureError {
         "the timestamp is {ahead_secs} s in the future, more than the {tolerance_secs} s allowed: \
          check this computer's clock"
     )]
-    TimestampInFuture {
-        ahead_secs: i64,
-        tolerance_secs: i64,
-    },
+    TimestampInFuture { ahead_secs: i64, tolerance_secs: i64 },
 }
 
 fn bad_signature_message(header: &str, scheme: &str, checked: usize) -> String {
@@ -124,34 +118,19 @@ pub fn parse_unix_seconds(header: &'static str, text: &str) -> Result<i64, Signa
             digits.chars().take(32).collect::<String>()
         )));
     }
-    digits.parse::<i64>().map_err(|_| {
-        malformed(format!(
-            "the timestamp `{}…` is out of range",
-            &digits[..19]
-        ))
-    })
+    digits.parse::<i64>().map_err(|_| malformed(format!("the timestamp `{}…` is out of range", &digits[..19])))
 }
 
 /// Accept `signed_at` only within `tolerance_secs` of `now_unix`, both ways: a stale timestamp
 /// is a replay or a slow clock, a future one is a fast clock. Exactly ±tolerance is accepted.
-pub fn check_timestamp(
-    signed_at: i64,
-    now_unix: i64,
-    tolerance_secs: i64,
-) -> Result<(), SignatureError> {
+pub fn check_timestamp(signed_at: i64, now_unix: i64, tolerance_secs: i64) -> Result<(), SignatureError> {
     let tolerance = tolerance_secs.max(0);
     let age = i128::from(now_unix) - i128::from(signed_at);
     let clamp = |secs: i128| i64::try_from(secs).unwrap_or(i64::MAX);
     if age > i128::from(tolerance) {
-        Err(SignatureError::TimestampTooOld {
-            age_secs: clamp(age),
-            tolerance_secs: tolerance,
-        })
+        Err(SignatureError::TimestampTooOld { age_secs: clamp(age), tolerance_secs: tolerance })
     } else if -age > i128::from(tolerance) {
-        Err(SignatureError::TimestampInFuture {
-            ahead_secs: clamp(-age),
-            tolerance_secs: tolerance,
-        })
+        Err(SignatureError::TimestampInFuture { ahead_secs: clamp(-age), tolerance_secs: tolerance })
     } else {
         Ok(())
     }
@@ -165,46 +144,15 @@ mod tests {
     fn codes_and_statuses() {
         let cases: [(SignatureError, &str, u16); 6] = [
             (SignatureError::NoSecret, "no_secret", 500),
+            (SignatureError::MissingHeader { header: "webhook-id" }, "missing_header", 400),
+            (SignatureError::MalformedHeader { header: "webhook-id", problem: "x".into() }, "malformed_header", 400),
             (
-                SignatureError::MissingHeader {
-                    header: "webhook-id",
-                },
-                "missing_header",
-                400,
-            ),
-            (
-                SignatureError::MalformedHeader {
-                    header: "webhook-id",
-                    problem: "x".into(),
-                },
-                "malformed_header",
-                400,
-            ),
-            (
-                SignatureError::BadSignature {
-                    header: "webhook-signature",
-                    scheme: "v1",
-                    checked: 1,
-                },
+                SignatureError::BadSignature { header: "webhook-signature", scheme: "v1", checked: 1 },
                 "bad_signature",
                 401,
             ),
-            (
-                SignatureError::TimestampTooOld {
-                    age_secs: 412,
-                    tolerance_secs: 300,
-                },
-                "timestamp_too_old",
-                401,
-            ),
-            (
-                SignatureError::TimestampInFuture {
-                    ahead_secs: 412,
-                    tolerance_secs: 300,
-                },
-                "timestamp_in_future",
-                401,
-            ),
+            (SignatureError::TimestampTooOld { age_secs: 412, tolerance_secs: 300 }, "timestamp_too_old", 401),
+            (SignatureError::TimestampInFuture { ahead_secs: 412, tolerance_secs: 300 }, "timestamp_in_future", 401),
         ];
         for (error, code, status) in cases {
             assert_eq!(error.code(), code);
@@ -214,57 +162,26 @@ mod tests {
 
     #[test]
     fn timestamp_messages_name_the_difference_and_the_tolerance() {
-        let old = SignatureError::TimestampTooOld {
-            age_secs: 412,
-            tolerance_secs: 300,
-        }
-        .to_string();
+        let old = SignatureError::TimestampTooOld { age_secs: 412, tolerance_secs: 300 }.to_string();
         assert_eq!(
             old,
             "the timestamp is 412 s old, more than the 300 s allowed: check this computer's clock, \
              or this is a replayed delivery"
         );
-        let future = SignatureError::TimestampInFuture {
-            ahead_secs: 999,
-            tolerance_secs: 300,
-        }
-        .to_string();
-        assert!(
-            future.contains("999 s in the future") && future.contains("300 s allowed"),
-            "{future}"
-        );
+        let future = SignatureError::TimestampInFuture { ahead_secs: 999, tolerance_secs: 300 }.to_string();
+        assert!(future.contains("999 s in the future") && future.contains("300 s allowed"), "{future}");
         assert!(future.contains("clock"), "{future}");
     }
 
     #[test]
     fn other_messages_say_what_is_wrong() {
-        let missing = SignatureError::MissingHeader {
-            header: "Paddle-Signature",
-        }
-        .to_string();
-        assert!(
-            missing.starts_with("the Paddle-Signature header is missing"),
-            "{missing}"
-        );
-        let one = SignatureError::BadSignature {
-            header: "webhook-signature",
-            scheme: "v1",
-            checked: 1,
-        };
-        assert!(
-            one.to_string()
-                .starts_with("the v1 signature in the webhook-signature header does not match")
-        );
-        let two = SignatureError::BadSignature {
-            header: "Paddle-Signature",
-            scheme: "h1",
-            checked: 2,
-        };
+        let missing = SignatureError::MissingHeader { header: "Paddle-Signature" }.to_string();
+        assert!(missing.starts_with("the Paddle-Signature header is missing"), "{missing}");
+        let one = SignatureError::BadSignature { header: "webhook-signature", scheme: "v1", checked: 1 };
+        assert!(one.to_string().starts_with("the v1 signature in the webhook-signature header does not match"));
+        let two = SignatureError::BadSignature { header: "Paddle-Signature", scheme: "h1", checked: 2 };
         let two = two.to_string();
-        assert!(
-            two.starts_with("none of the 2 h1 signatures in the Paddle-Signature header match"),
-            "{two}"
-        );
+        assert!(two.starts_with("none of the 2 h1 signatures in the Paddle-Signature header match"), "{two}");
         assert!(two.contains("webhook secret"), "{two}");
     }
 
@@ -272,10 +189,7 @@ mod tests {
     fn hmac_matches_rfc_4231_case_2() {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let mac = hmac_sha256(b"Jefe", &[b"what do ya want ", b"for nothing?"]);
-        assert_eq!(
-            hex::encode(mac),
-            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        assert_eq!(hex::encode(mac), "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 
     #[test]
@@ -290,17 +204,7 @@ mod tests {
     fn unix_seconds_parse_strictly() {
         assert_eq!(parse_unix_seconds("ts", "1698796800"), Ok(1698796800));
         assert_eq!(parse_unix_seconds("ts", " 1698796800 "), Ok(1698796800));
-        for bad in [
-            "",
-            " ",
-            "-5",
-            "+5",
-            "1.5",
-            "1e9",
-            "abc",
-            "2023-11-01T00:00:00Z",
-            "99999999999999999999",
-        ] {
+        for bad in ["", " ", "-5", "+5", "1.5", "1e9", "abc", "2023-11-01T00:00:00Z", "99999999999999999999"] {
             let e = parse_unix_seconds("ts", bad).unwrap_err();
             assert_eq!(e.code(), "malformed_header", "{bad:?}");
         }
@@ -314,17 +218,11 @@ mod tests {
         assert_eq!(check_timestamp(now + 300, now, 300), Ok(()));
         assert_eq!(
             check_timestamp(now - 301, now, 300),
-            Err(SignatureError::TimestampTooOld {
-                age_secs: 301,
-                tolerance_secs: 300
-            })
+            Err(SignatureError::TimestampTooOld { age_secs: 301, tolerance_secs: 300 })
         );
         assert_eq!(
             check_timestamp(now + 301, now, 300),
-            Err(SignatureError::TimestampInFuture {
-                ahead_secs: 301,
-                tolerance_secs: 300
-            })
+            Err(SignatureError::TimestampInFuture { ahead_secs: 301, tolerance_secs: 300 })
         );
         assert!(check_timestamp(i64::MAX, i64::MIN, 300).is_err());
         assert!(check_timestamp(0, now, i64::MAX).is_ok());

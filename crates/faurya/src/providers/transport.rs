@@ -160,7 +160,9 @@ fn network_error(name: &str, host: &str, error: &reqwest::Error) -> ProviderErro
     if error.is_timeout() {
         ProviderError::new(
             ProviderErrorKind::Timeout,
-            format!("{name} ({host}) did not answer in time. Try again; if it keeps happening, check this machine's internet connection."),
+            format!(
+                "{name} ({host}) did not answer in time. Try again; if it keeps happening, check this machine's internet connection."
+            ),
         )
     } else {
         // The innermost cause says the useful thing ("Connection refused", "dns error").

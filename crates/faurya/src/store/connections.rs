@@ -105,9 +105,7 @@ pub fn mark_removed(conn: &Connection, id: &str) -> Result<()> {
 }
 
 pub fn get(conn: &Connection, id: &str) -> Result<Option<ConnectionRow>> {
-    Ok(conn
-        .query_row(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"), [id], from_row)
-        .optional()?)
+    Ok(conn.query_row(&format!("SELECT {COLUMNS} FROM connections WHERE id = ?1"), [id], from_row).optional()?)
 }
 
 /// Active connections, newest first, with their delivery counts.
@@ -135,7 +133,13 @@ pub fn list_pending(conn: &Connection) -> Result<Vec<ConnectionRow>> {
 }
 
 /// Records the outcome of keeping the remote webhook pointed at the current public URL.
-pub fn set_sync(conn: &Connection, id: &str, state: &str, error: Option<&str>, webhook_url: Option<&str>) -> Result<()> {
+pub fn set_sync(
+    conn: &Connection,
+    id: &str,
+    state: &str,
+    error: Option<&str>,
+    webhook_url: Option<&str>,
+) -> Result<()> {
     conn.execute(
         "UPDATE connections SET sync_state = ?2, sync_error = ?3, sync_updated_at = ?4,
                 webhook_url = coalesce(?5, webhook_url)

@@ -66,7 +66,10 @@ pub fn insert(conn: &Connection, new: &NewDelivery<'_>) -> Result<Inserted> {
         ],
     )?;
     let id = conn.last_insert_rowid();
-    conn.execute("INSERT INTO deliveries_fts (rowid, body) VALUES (?1, ?2)", params![id, String::from_utf8_lossy(new.body)])?;
+    conn.execute(
+        "INSERT INTO deliveries_fts (rowid, body) VALUES (?1, ?2)",
+        params![id, String::from_utf8_lossy(new.body)],
+    )?;
     Ok(match original {
         Some(of) => Inserted::Duplicate { id, of },
         None => Inserted::Original(id),
@@ -190,7 +193,9 @@ pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usiz
             format!("SELECT {columns} FROM deliveries d WHERE d.id < ?1")
         }
     };
-    for (column, value) in [("provider", &filter.provider), ("status", &filter.status), ("event_type", &filter.event_type)] {
+    for (column, value) in
+        [("provider", &filter.provider), ("status", &filter.status), ("event_type", &filter.event_type)]
+    {
         if let Some(value) = value {
             args.push(value.clone().into());
             sql.push_str(&format!(" AND d.{column} = ?{}", args.len()));
@@ -207,11 +212,8 @@ pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usiz
 /// The user's words as one FTS5 phrase with a prefix match on the last word, so `pay_01h`
 /// finds `pay_01hxyz`. Quotes are escaped; nothing the user types is FTS syntax.
 fn fts_phrase(query: &str) -> Option<String> {
-    let words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect();
+    let words: Vec<String> =
+        query.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(str::to_string).collect();
     if words.is_empty() {
         return None;
     }

@@ -12,9 +12,15 @@ use crate::providers::event::{PaymentFact, RefundFact};
 pub enum Applied {
     Created(i64),
     /// It existed; these fields were filled in or changed.
-    Updated { id: i64, changes: Vec<String> },
+    Updated {
+        id: i64,
+        changes: Vec<String>,
+    },
     /// It existed with nothing new: a repeat through another delivery.
-    Unchanged { id: i64, first_delivery: Option<i64> },
+    Unchanged {
+        id: i64,
+        first_delivery: Option<i64>,
+    },
 }
 
 impl Applied {
@@ -35,7 +41,13 @@ fn status_rank(status: &str) -> u8 {
     }
 }
 
-pub fn apply_payment(conn: &Connection, provider: &str, connection_id: &str, fact: &PaymentFact, delivery: i64) -> Result<Applied> {
+pub fn apply_payment(
+    conn: &Connection,
+    provider: &str,
+    connection_id: &str,
+    fact: &PaymentFact,
+    delivery: i64,
+) -> Result<Applied> {
     let existing = conn
         .query_row(
             "SELECT id, amount_minor, currency, status, visitor_id, session_id, attribution_token, order_id,
@@ -261,7 +273,9 @@ pub fn list(conn: &Connection, provider: Option<&str>, before: Option<i64>, limi
 }
 
 pub fn get(conn: &Connection, id: i64) -> Result<Option<PaymentRow>> {
-    let row = conn.query_row(&format!("SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = ?1"), [id], payment).optional()?;
+    let row = conn
+        .query_row(&format!("SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.id = ?1"), [id], payment)
+        .optional()?;
     Ok(match row {
         Some(row) => with_refunds(conn, vec![row])?.pop(),
         None => None,
@@ -309,7 +323,8 @@ pub fn totals(conn: &Connection, since: i64) -> Result<Vec<(CurrencyTotals, Curr
          FROM refunds r JOIN payments p ON p.provider = r.provider AND p.provider_payment_id = r.provider_payment_id
          WHERE r.counts = 1 GROUP BY p.currency",
     )?;
-    let refunded = refunds.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+    let refunded =
+        refunds.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
     for row in refunded {
         let (currency, all_time, window) = row?;
         if let Some((a, w)) = out.iter_mut().find(|(a, _)| a.currency == currency) {

@@ -25,16 +25,8 @@ pub const BORE_SECRET: &str = "tunnel.bore.secret";
 pub const BORE_PUBLIC_URL: &str = "tunnel.bore.public_url";
 
 /// Every tunnel key, as stored (secrets still sealed).
-pub const TUNNEL_KEYS: [&str; 8] = [
-    PUBLIC_URL,
-    TUNNEL_BACKEND,
-    NGROK_AUTHTOKEN,
-    NGROK_DOMAIN,
-    BORE_HOST,
-    BORE_PORT,
-    BORE_SECRET,
-    BORE_PUBLIC_URL,
-];
+pub const TUNNEL_KEYS: [&str; 8] =
+    [PUBLIC_URL, TUNNEL_BACKEND, NGROK_AUTHTOKEN, NGROK_DOMAIN, BORE_HOST, BORE_PORT, BORE_SECRET, BORE_PUBLIC_URL];
 
 pub fn get(conn: &Connection, key: &str) -> Result<Option<String>> {
     Ok(conn.query_row("SELECT value FROM settings WHERE key = ?1", [key], |r| r.get(0)).optional()?)
@@ -74,7 +66,5 @@ pub fn tunnel_values(conn: &Connection) -> Result<Vec<(String, String)>> {
 }
 
 pub fn signature_tolerance_secs(conn: &Connection) -> Result<i64> {
-    Ok(get(conn, SIGNATURE_TOLERANCE_SECS)?
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(DEFAULT_SIGNATURE_TOLERANCE_SECS))
+    Ok(get(conn, SIGNATURE_TOLERANCE_SECS)?.and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_SIGNATURE_TOLERANCE_SECS))
 }

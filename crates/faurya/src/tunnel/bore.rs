@@ -44,11 +44,19 @@ impl Backend for Bore {
 
     async fn open(&mut self) -> Result<BoreSession, TunnelError> {
         let Some(host) = self.settings.host.clone() else {
-            return Err(TunnelError::config("bore needs the host name of your bore server: enter it in Settings → Tunnel."));
+            return Err(TunnelError::config(
+                "bore needs the host name of your bore server: enter it in Settings → Tunnel.",
+            ));
         };
         let local_host = self.target.ip().to_string();
         let secret = self.settings.secret.as_ref().map(|s| s.expose().to_string());
-        let connect = bore_cli::client::Client::new(&local_host, self.target.port(), &host, self.settings.port, secret.as_deref());
+        let connect = bore_cli::client::Client::new(
+            &local_host,
+            self.target.port(),
+            &host,
+            self.settings.port,
+            secret.as_deref(),
+        );
         let client = match tokio::time::timeout(self.options.start_timeout, connect).await {
             Ok(Ok(client)) => client,
             Ok(Err(e)) => return Err(connect_error(&host, self.settings.port, &format!("{e:#}"), secret.is_some())),
@@ -60,7 +68,8 @@ impl Backend for Bore {
             }
         };
         let remote_port = client.remote_port();
-        let url = self.settings.public_url.clone().unwrap_or_else(|| format!("http://{}:{remote_port}", url_host(&host)));
+        let url =
+            self.settings.public_url.clone().unwrap_or_else(|| format!("http://{}:{remote_port}", url_host(&host)));
         tracing::info!(server = %host, remote_port, "connected to the bore server");
         let listen = tokio::spawn(async move { client.listen().await.map_err(|e| format!("{e:#}")) });
         Ok(BoreSession { url, listen })
@@ -81,7 +90,11 @@ fn connect_error(host: &str, port: u16, detail: &str, has_secret: bool) -> Tunne
     } else if has_secret && detail.contains("no secret was required") {
         " This server runs without a secret: clear the secret in Settings → Tunnel."
     } else if detail.contains("port already in use") || detail.contains("not in allowed range") {
-        if port == 0 { "" } else { " Choose another remote port in Settings → Tunnel, or 0 to let the server pick one." }
+        if port == 0 {
+            ""
+        } else {
+            " Choose another remote port in Settings → Tunnel, or 0 to let the server pick one."
+        }
     } else if detail.contains("could not connect") {
         " Is the bore server running, and is its control port 7835 open in the firewall?"
     } else {
@@ -114,7 +127,12 @@ mod tests {
 
     #[test]
     fn errors_say_what_to_fix() {
-        let e = connect_error("b.example.com", 0, "server requires authentication, but no client secret was provided", false);
+        let e = connect_error(
+            "b.example.com",
+            0,
+            "server requires authentication, but no client secret was provided",
+            false,
+        );
         assert!(e.message.contains("Enter the server's secret") && e.retry);
         let e = connect_error("b.example.com", 0, "could not connect to b.example.com:7835: Connection refused", false);
         assert!(e.message.contains("7835 open"));

@@ -253,7 +253,8 @@ async fn quick_tunnel_from_metrics(http: &reqwest::Client, metrics: SocketAddr) 
     struct QuickTunnel {
         hostname: Option<String>,
     }
-    let response = http.get(format!("http://{metrics}/quicktunnel")).timeout(Duration::from_secs(1)).send().await.ok()?;
+    let response =
+        http.get(format!("http://{metrics}/quicktunnel")).timeout(Duration::from_secs(1)).send().await.ok()?;
     if !response.status().is_success() {
         return None;
     }

@@ -289,10 +289,16 @@ impl Tunnel {
         });
         if changed {
             match status.state {
-                TunnelState::Up => tracing::info!(backend = status.backend.as_str(),
-                    url = status.url.as_deref().unwrap_or(""), "tunnel up"),
-                TunnelState::Down => tracing::warn!(backend = status.backend.as_str(),
-                    error = status.error.as_deref().unwrap_or(""), "tunnel down"),
+                TunnelState::Up => tracing::info!(
+                    backend = status.backend.as_str(),
+                    url = status.url.as_deref().unwrap_or(""),
+                    "tunnel up"
+                ),
+                TunnelState::Down => tracing::warn!(
+                    backend = status.backend.as_str(),
+                    error = status.error.as_deref().unwrap_or(""),
+                    "tunnel down"
+                ),
                 TunnelState::Starting => tracing::info!(backend = status.backend.as_str(), "tunnel starting"),
                 TunnelState::Off => tracing::info!("tunnel off"),
             }
@@ -335,7 +341,13 @@ impl Tunnel {
         }
     }
 
-    async fn run(self: Arc<Self>, generation: u64, settings: Arc<TunnelSettings>, env: BackendEnv, cancel: CancellationToken) {
+    async fn run(
+        self: Arc<Self>,
+        generation: u64,
+        settings: Arc<TunnelSettings>,
+        env: BackendEnv,
+        cancel: CancellationToken,
+    ) {
         let reporter = Reporter { tunnel: self, generation, backend: settings.backend };
         let backoff = env.options.restart_backoff;
         if let Some(problem) = settings.problem() {
@@ -450,7 +462,10 @@ pub fn missing_url_message(status: &TunnelStatus, public_addr: SocketAddr, what:
              try again."
         ),
         (_, TunnelState::Starting) => {
-            let previous = status.error.as_deref().map(|e| format!(" (it is restarting after: {})", e.trim_end_matches('.')))
+            let previous = status
+                .error
+                .as_deref()
+                .map(|e| format!(" (it is restarting after: {})", e.trim_end_matches('.')))
                 .unwrap_or_default();
             format!(
                 "The {name} is still starting{previous}, so there is no public URL yet. Wait until Settings → Tunnel \

@@ -104,7 +104,11 @@ impl TunnelSettings {
 
     /// The writes that turn stored `old` into `self`: `(key, Some(value))` sets, `None`
     /// deletes. Changed secrets are sealed here.
-    pub fn changes_from(&self, old: &TunnelSettings, sealer: &Sealer) -> Result<Vec<(&'static str, Option<String>)>, SecretError> {
+    pub fn changes_from(
+        &self,
+        old: &TunnelSettings,
+        sealer: &Sealer,
+    ) -> Result<Vec<(&'static str, Option<String>)>, SecretError> {
         let mut out = Vec::new();
         let seal = |key: &'static str, secret: &Secret| -> Result<String, SecretError> {
             Ok(B64.encode(sealer.seal_str(secret, aad(key))?))
@@ -153,7 +157,10 @@ mod tests {
         let settings = TunnelSettings {
             backend: BackendKind::Ngrok,
             manual_url: Some("https://hooks.example.com".into()),
-            ngrok: NgrokSettings { authtoken: Some(Secret::new("2abcNGROKtoken_wxyz")), domain: Some("acme.ngrok.app".into()) },
+            ngrok: NgrokSettings {
+                authtoken: Some(Secret::new("2abcNGROKtoken_wxyz")),
+                domain: Some("acme.ngrok.app".into()),
+            },
             bore: BoreSettings {
                 host: Some("bore.example.com".into()),
                 port: 4000,

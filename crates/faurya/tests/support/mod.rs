@@ -128,3 +128,15 @@ pub fn error_code(body: &Value) -> &str {
     assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()), "error without message: {body}");
     error["code"].as_str().unwrap_or_else(|| panic!("error without code: {body}"))
 }
+
+/// Unix seconds now. Tests build every time from this, never from a fixed calendar date, so
+/// they pass on any day (`make test` runs them once more with the clock shifted to prove it).
+pub fn unix_now() -> i64 {
+    jiff::Timestamp::now().as_second()
+}
+
+/// RFC 3339 time `secs_ago` seconds before now (`2026-12-02T10:00:00Z`), as providers stamp
+/// their payloads.
+pub fn iso_ago(secs_ago: i64) -> String {
+    jiff::Timestamp::from_second(unix_now() - secs_ago).expect("time in range").to_string()
+}

@@ -69,10 +69,12 @@ pub async fn connection(t: &TestApp, id: &str) -> Value {
 pub async fn connect_both(t: &TestApp, fakes: &faurya_fakes::FakeProviders) -> (String, String) {
     fakes.add_whop_key(WHOP_KEY, COMPANY, true);
     fakes.add_paddle_key(PADDLE_KEY, true, true);
-    let (status, whop) =
-        t.post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"})).await;
+    let (status, whop) = t
+        .post("/connections/whop", json!({"api_key": WHOP_KEY, "company_id": COMPANY, "environment": "production"}))
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{whop}");
-    let (status, paddle) = t.post("/connections/paddle", json!({"api_key": PADDLE_KEY, "environment": "production"})).await;
+    let (status, paddle) =
+        t.post("/connections/paddle", json!({"api_key": PADDLE_KEY, "environment": "production"})).await;
     assert_eq!(status, StatusCode::CREATED, "{paddle}");
     (whop["id"].as_str().unwrap().to_string(), paddle["id"].as_str().unwrap().to_string())
 }

@@ -26,7 +26,10 @@ async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "connections": connections::list(&state).await? })))
 }
 
-async fn show(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<ConnectionView>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<ConnectionView>, ApiError> {
     Ok(Json(connections::get_view(&state, &id).await?))
 }
 

@@ -133,7 +133,10 @@ impl Cursor {
     }
 }
 
-async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::field("limit", "Use a limit from 1 to 200."));
@@ -144,16 +147,19 @@ async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<Lis
     }
     let status = nonempty(query.status);
     if let Some(s) = &status
-        && !STATUSES.contains(&s.as_str()) {
-            return Err(ApiError::field("status", format!("Use one of: {}.", STATUSES.join(", "))));
-        }
+        && !STATUSES.contains(&s.as_str())
+    {
+        return Err(ApiError::field("status", format!("Use one of: {}.", STATUSES.join(", "))));
+    }
     let event_type = nonempty(query.event_type);
     let q = nonempty(query.q);
     if q.as_ref().is_some_and(|q| q.len() > 200) {
         return Err(ApiError::field("q", "Search for at most 200 characters."));
     }
     let cursor = match nonempty(query.cursor) {
-        Some(text) => Cursor::parse(&text).ok_or_else(|| ApiError::field("cursor", "This cursor is not one Faurya gave out."))?,
+        Some(text) => {
+            Cursor::parse(&text).ok_or_else(|| ApiError::field("cursor", "This cursor is not one Faurya gave out."))?
+        }
         None => Cursor { deliveries: i64::MAX, rejected: i64::MAX },
     };
     // Rejected attempts have no verified type; they only show when no type is asked for.
@@ -165,7 +171,8 @@ async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<Lis
         .store
         .read(move |conn| {
             let delivered = if want_deliveries {
-                let filter = Filter { provider: provider.clone(), status: status.clone(), event_type, query: q.clone() };
+                let filter =
+                    Filter { provider: provider.clone(), status: status.clone(), event_type, query: q.clone() };
                 deliveries::list(conn, &filter, Some(cursor.deliveries), limit + 1)?
             } else {
                 Vec::new()
@@ -265,13 +272,29 @@ async fn detail(state: &AppState, id: EventId) -> Result<EventDetail, ApiError> 
                     let d = deliveries::get(conn, id)?.ok_or(StoreError::NotFound)?;
                     let body = d.body.clone().unwrap_or_default();
                     let size = body.len() as i64;
-                    (EventSummary::from(&d), d.headers.clone(), body, size, false, d.payment_id, d.connection_id.clone())
+                    (
+                        EventSummary::from(&d),
+                        d.headers.clone(),
+                        body,
+                        size,
+                        false,
+                        d.payment_id,
+                        d.connection_id.clone(),
+                    )
                 }
                 EventId::Rejected(id) => {
                     let r = deliveries::get_rejection(conn, id)?.ok_or(StoreError::NotFound)?;
                     let body = r.body.clone().unwrap_or_default();
                     let truncated = (body.len() as i64) < r.body_size;
-                    (EventSummary::from(&r), r.headers.clone(), body, r.body_size, truncated, None, r.connection_id.clone())
+                    (
+                        EventSummary::from(&r),
+                        r.headers.clone(),
+                        body,
+                        r.body_size,
+                        truncated,
+                        None,
+                        r.connection_id.clone(),
+                    )
                 }
             };
             let payment = match payment_id {
@@ -303,7 +326,10 @@ fn no_such_event(error: StoreError) -> ApiError {
     }
 }
 
-async fn show(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<EventDetail>, ApiError> {
+async fn show(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<EventDetail>, ApiError> {
     Ok(Json(detail(&state, parse_id(&id)?).await?))
 }
 
@@ -335,7 +361,10 @@ async fn raw(State(state): State<AppState>, PathParams(id): PathParams<String>) 
 
 /// Parses a stored delivery again and applies it (after a fix, or after the payment a refund
 /// belongs to has arrived). Repeats are not reprocessed: their original is.
-async fn reprocess(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<EventDetail>, ApiError> {
+async fn reprocess(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<EventDetail>, ApiError> {
     let EventId::Delivery(delivery) = parse_id(&id)? else {
         return Err(ApiError::Conflict {
             code: "not_reprocessable",
@@ -353,13 +382,12 @@ async fn reprocess(State(state): State<AppState>, PathParams(id): PathParams<Str
             message: format!("This is a repeat of d_{original}; reprocess that one instead."),
         });
     }
-    let provider = Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal(format!("provider {}", row.provider)))?;
+    let provider =
+        Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal(format!("provider {}", row.provider)))?;
     let parsed = ingest::parse(provider, row.body.as_deref().unwrap_or_default());
     let connection = row.connection_id.clone();
-    let processed = state
-        .store
-        .write(move |conn| ingest::process(conn, provider.as_str(), &connection, delivery, &parsed))
-        .await?;
+    let processed =
+        state.store.write(move |conn| ingest::process(conn, provider.as_str(), &connection, delivery, &parsed)).await?;
     state.publish(LiveEvent::Delivery(delivery));
     if let Some(payment) = processed.payment_changed {
         state.publish(LiveEvent::Payment(payment));

@@ -98,7 +98,10 @@ struct ListQuery {
     cursor: Option<String>,
 }
 
-async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<ListQuery>) -> Result<Json<Value>, ApiError> {
+async fn list(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<ListQuery>,
+) -> Result<Json<Value>, ApiError> {
     let limit = query.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::field("limit", "Use a limit from 1 to 200."));
@@ -108,7 +111,9 @@ async fn list(State(state): State<AppState>, QueryParams(query): QueryParams<Lis
         Provider::parse(p).ok_or_else(|| ApiError::field("provider", "Use whop or paddle."))?;
     }
     let before = match query.cursor.filter(|c| !c.is_empty()) {
-        Some(cursor) => Some(cursor.parse::<i64>().map_err(|_| ApiError::field("cursor", "This cursor is not one Faurya gave out."))?),
+        Some(cursor) => Some(
+            cursor.parse::<i64>().map_err(|_| ApiError::field("cursor", "This cursor is not one Faurya gave out."))?,
+        ),
         None => None,
     };
     let mut rows = state.store.read(move |conn| payments::list(conn, provider.as_deref(), before, limit + 1)).await?;
@@ -133,7 +138,10 @@ struct SummaryQuery {
 
 /// Totals per currency (all time and within the window) and net revenue per day, computed in
 /// SQL so the Overview stays right however many payments there are.
-async fn summary(State(state): State<AppState>, QueryParams(query): QueryParams<SummaryQuery>) -> Result<Json<Value>, ApiError> {
+async fn summary(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<SummaryQuery>,
+) -> Result<Json<Value>, ApiError> {
     let days = query.days.unwrap_or(30);
     if !(1..=366).contains(&days) {
         return Err(ApiError::field("days", "Use 1 to 366 days."));

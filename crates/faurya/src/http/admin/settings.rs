@@ -177,7 +177,10 @@ async fn update(
                 );
             }
             BackendKind::Bore if next.bore.host.is_none() => {
-                fields.insert("tunnel.bore.host", "Enter the host name of your bore server, e.g. bore.example.com.".into());
+                fields.insert(
+                    "tunnel.bore.host",
+                    "Enter the host name of your bore server, e.g. bore.example.com.".into(),
+                );
             }
             _ => {}
         }
@@ -211,7 +214,11 @@ async fn update(
 }
 
 /// Applies the tunnel part of an update to `next`; returns the backend if one was chosen.
-fn apply_tunnel_update(update: &TunnelUpdate, next: &mut TunnelSettings, fields: &mut FieldErrors) -> Option<BackendKind> {
+fn apply_tunnel_update(
+    update: &TunnelUpdate,
+    next: &mut TunnelSettings,
+    fields: &mut FieldErrors,
+) -> Option<BackendKind> {
     let mut chosen = None;
     if let Some(value) = &update.backend {
         match value.as_str().and_then(BackendKind::parse) {
@@ -303,7 +310,9 @@ fn ngrok_authtoken(value: Option<&Value>) -> Result<Option<Secret>, String> {
         return Err("Paste the authtoken alone, without spaces or quotes.".into());
     }
     if token.len() < 8 || token.len() > 200 {
-        return Err("That does not look like an ngrok authtoken: copy it from dashboard.ngrok.com → Your Authtoken.".into());
+        return Err(
+            "That does not look like an ngrok authtoken: copy it from dashboard.ngrok.com → Your Authtoken.".into()
+        );
     }
     Ok(Some(Secret::new(token)))
 }

@@ -61,13 +61,19 @@ impl PaddleClient {
     pub async fn create_or_reuse_destination(&self, url: &str) -> Result<ReadyDestination, ProviderError> {
         // Listing needs notification_setting.read; without it, just create.
         if let Ok(existing) = self.list_destinations().await
-            && let Some(stale) = existing.iter().find(|d| is_stale_faurya_destination(&d.destination, url)) {
-                let updated = self.patch(&stale.id, json!({
-                    "destination": url, "subscribed_events": EVENTS, "active": true,
-                    "description": DESCRIPTION, "api_version": 1, "traffic_source": "all",
-                })).await?;
-                return ready(updated);
-            }
+            && let Some(stale) = existing.iter().find(|d| is_stale_faurya_destination(&d.destination, url))
+        {
+            let updated = self
+                .patch(
+                    &stale.id,
+                    json!({
+                        "destination": url, "subscribed_events": EVENTS, "active": true,
+                        "description": DESCRIPTION, "api_version": 1, "traffic_source": "all",
+                    }),
+                )
+                .await?;
+            return ready(updated);
+        }
         let body = json!({
             "description": DESCRIPTION,
             "type": "url",
@@ -95,11 +101,15 @@ impl PaddleClient {
 
     /// Deletes a destination (permanent). 404 comes back as kind `NotFound`.
     pub async fn delete_destination(&self, id: &str) -> Result<(), ProviderError> {
-        self.call(Method::DELETE, &format!("/notification-settings/{}", transport::path_segment(id)), None).await.map(|_| ())
+        self.call(Method::DELETE, &format!("/notification-settings/{}", transport::path_segment(id)), None)
+            .await
+            .map(|_| ())
     }
 
     pub async fn get_destination(&self, id: &str) -> Result<Destination, ProviderError> {
-        parse_data(self.call(Method::GET, &format!("/notification-settings/{}", transport::path_segment(id)), None).await?)
+        parse_data(
+            self.call(Method::GET, &format!("/notification-settings/{}", transport::path_segment(id)), None).await?,
+        )
     }
 
     /// Every destination, following `meta.pagination.next`.
@@ -125,7 +135,10 @@ impl PaddleClient {
     }
 
     async fn patch(&self, id: &str, body: Value) -> Result<Destination, ProviderError> {
-        parse_data(self.call(Method::PATCH, &format!("/notification-settings/{}", transport::path_segment(id)), Some(body)).await?)
+        parse_data(
+            self.call(Method::PATCH, &format!("/notification-settings/{}", transport::path_segment(id)), Some(body))
+                .await?,
+        )
     }
 
     async fn call(&self, method: Method, path_and_query: &str, body: Option<Value>) -> Result<Value, ProviderError> {
@@ -216,7 +229,6 @@ fn interpret(sent: Sent) -> Result<Value, ProviderError> {
     };
     Err(ProviderError::new(kind, message))
 }
-
 
 #[cfg(test)]
 mod tests {

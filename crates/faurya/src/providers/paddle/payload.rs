@@ -11,8 +11,8 @@
 use serde_json::{Map, Value};
 
 use crate::money;
-use crate::providers::fields::{body_error, currency, first_id, kind, required_string};
 use crate::providers::event::{Effect, ParseError, Parsed, PaymentFact, RefundFact};
+use crate::providers::fields::{body_error, currency, first_id, kind, required_string};
 
 /// `custom_data` keys our docs give users, then the snake-case names of the Whop docs.
 const VISITOR_KEYS: [&str; 2] = ["faVisitorId", "faurya_visitor_id"];
@@ -31,63 +31,34 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     let event_type = match envelope.get("event_type") {
         Some(Value::String(t)) if !t.trim().is_empty() => t.clone(),
         Some(Value::String(_)) | Some(Value::Null) | None => {
-            return Err(ParseError::new(
-                "the body has no `event_type`, which every Paddle notification carries",
-            ));
+            return Err(ParseError::new("the body has no `event_type`, which every Paddle notification carries"));
         }
         Some(other) => {
-            return Err(ParseError::new(format!(
-                "`event_type` should be a string, found {}",
-                kind(other)
-            )));
+            return Err(ParseError::new(format!("`event_type` should be a string, found {}", kind(other))));
         }
     };
-    let body_event_id = envelope
-        .get("event_id")
-        .and_then(Value::as_str)
-        .filter(|id| !id.is_empty())
-        .map(str::to_owned);
+    let body_event_id = envelope.get("event_id").and_then(Value::as_str).filter(|id| !id.is_empty()).map(str::to_owned);
     let effect = match event_type.as_str() {
         "transaction.paid" | "transaction.completed" => {
             let status = event_type.trim_start_matches("transaction.");
-            Effect::Payment(transaction(
-                data(envelope, &event_type)?,
-                status,
-                envelope.get("occurred_at"),
-            )?)
+            Effect::Payment(transaction(data(envelope, &event_type)?, status, envelope.get("occurred_at"))?)
         }
-        "adjustment.created" | "adjustment.updated" => {
-            adjustment(data(envelope, &event_type)?, &event_type)?
-        }
+        "adjustment.created" | "adjustment.updated" => adjustment(data(envelope, &event_type)?, &event_type)?,
         t if t.starts_with("transaction.") => Effect::Ignored {
-            reason: format!(
-                "{t}: no money received yet (only transaction.paid and transaction.completed count)"
-            ),
+            reason: format!("{t}: no money received yet (only transaction.paid and transaction.completed count)"),
         },
-        t => Effect::Ignored {
-            reason: format!("{t}: not an event Faurya records revenue from"),
-        },
+        t => Effect::Ignored { reason: format!("{t}: not an event Faurya records revenue from") },
     };
-    Ok(Parsed {
-        event_type,
-        body_event_id,
-        effect,
-    })
+    Ok(Parsed { event_type, body_event_id, effect })
 }
 
-fn data<'a>(
-    envelope: &'a Map<String, Value>,
-    event_type: &str,
-) -> Result<&'a Map<String, Value>, ParseError> {
+fn data<'a>(envelope: &'a Map<String, Value>, event_type: &str) -> Result<&'a Map<String, Value>, ParseError> {
     match envelope.get("data") {
         Some(Value::Object(data)) => Ok(data),
-        None | Some(Value::Null) => Err(ParseError::new(format!(
-            "`data` is missing: a {event_type} notification carries its entity there"
-        ))),
-        Some(other) => Err(ParseError::new(format!(
-            "`data` should be an object, found {}",
-            kind(other)
-        ))),
+        None | Some(Value::Null) => {
+            Err(ParseError::new(format!("`data` is missing: a {event_type} notification carries its entity there")))
+        }
+        Some(other) => Err(ParseError::new(format!("`data` should be an object, found {}", kind(other)))),
     }
 }
 
@@ -98,10 +69,7 @@ fn transaction(
 ) -> Result<PaymentFact, ParseError> {
     let provider_payment_id = required_string(data.get("id"), "data.id")?;
     let currency = currency(data.get("currency_code"), "data.currency_code")?;
-    let total = data
-        .get("details")
-        .and_then(|d| d.get("totals"))
-        .and_then(|t| t.get("total"));
+    let total = data.get("details").and_then(|d| d.get("totals")).and_then(|t| t.get("total"));
     let amount_minor = minor_units(total, "data.details.totals.total", "a payment")?;
     let custom_data = data.get("custom_data").filter(|c| c.is_object());
     let id = |keys: &[&str]| custom_data.and_then(|c| first_id(c, keys));
@@ -149,7 +117,6 @@ fn adjustment(data: &Map<String, Value>, event_type: &str) -> Result<Effect, Par
     }))
 }
 
-
 fn minor_units(value: Option<&Value>, field: &str, what: &str) -> Result<i64, ParseError> {
     let text = match value {
         None | Some(Value::Null) => return Err(ParseError::new(format!("`{field}` is missing"))),
@@ -161,17 +128,12 @@ fn minor_units(value: Option<&Value>, field: &str, what: &str) -> Result<i64, Pa
             )));
         }
     };
-    let minor =
-        money::integer_minor(text).map_err(|e| ParseError::new(format!("`{field}`: {e}")))?;
+    let minor = money::integer_minor(text).map_err(|e| ParseError::new(format!("`{field}`: {e}")))?;
     if minor < 0 {
-        return Err(ParseError::new(format!(
-            "`{field}` is negative ({text}): {what} cannot be negative"
-        )));
+        return Err(ParseError::new(format!("`{field}` is negative ({text}): {what} cannot be negative")));
     }
     Ok(minor)
 }
-
-
 
 /// Unix milliseconds from an RFC 3339 string (`2024-04-12T10:18:48.294633Z`); null means unknown.
 fn timestamp_ms(value: Option<&Value>, field: &str) -> Result<Option<i64>, ParseError> {
@@ -180,20 +142,13 @@ fn timestamp_ms(value: Option<&Value>, field: &str) -> Result<Option<i64>, Parse
         Some(Value::String(text)) => {
             let at: jiff::Timestamp = text.trim().parse().map_err(|e| {
                 let shown: String = text.chars().take(40).collect();
-                ParseError::new(format!(
-                    "`{field}` is not an RFC 3339 time (`{shown}`): {e}"
-                ))
+                ParseError::new(format!("`{field}` is not an RFC 3339 time (`{shown}`): {e}"))
             })?;
             Ok(Some(at.as_millisecond()))
         }
-        Some(other) => Err(ParseError::new(format!(
-            "`{field}` should be a time string, found {}",
-            kind(other)
-        ))),
+        Some(other) => Err(ParseError::new(format!("`{field}` should be a time string, found {}", kind(other)))),
     }
 }
-
-
 
 #[cfg(test)]
 mod tests {
@@ -202,14 +157,10 @@ mod tests {
 
     // The spec's own webhook examples (components/examples in shared/specs/paddle-openapi.yaml),
     // converted from YAML to JSON unchanged.
-    const TRANSACTION_COMPLETED: &str =
-        include_str!("../../../tests/fixtures/paddle/transaction-completed.json");
-    const TRANSACTION_PAID: &str =
-        include_str!("../../../tests/fixtures/paddle/transaction-paid.json");
-    const ADJUSTMENT_CREATED: &str =
-        include_str!("../../../tests/fixtures/paddle/adjustment-created.json");
-    const ADJUSTMENT_UPDATED: &str =
-        include_str!("../../../tests/fixtures/paddle/adjustment-updated.json");
+    const TRANSACTION_COMPLETED: &str = include_str!("../../../tests/fixtures/paddle/transaction-completed.json");
+    const TRANSACTION_PAID: &str = include_str!("../../../tests/fixtures/paddle/transaction-paid.json");
+    const ADJUSTMENT_CREATED: &str = include_str!("../../../tests/fixtures/paddle/adjustment-created.json");
+    const ADJUSTMENT_UPDATED: &str = include_str!("../../../tests/fixtures/paddle/adjustment-updated.json");
 
     /// A fixture with one change applied to its JSON.
     fn variant(fixture: &str, change: impl FnOnce(&mut Value)) -> Vec<u8> {
@@ -219,20 +170,14 @@ mod tests {
     }
 
     fn payment(body: &[u8]) -> PaymentFact {
-        match parse(body)
-            .unwrap_or_else(|e| panic!("should parse: {e}"))
-            .effect
-        {
+        match parse(body).unwrap_or_else(|e| panic!("should parse: {e}")).effect {
             Effect::Payment(payment) => payment,
             other => panic!("expected a payment, got {other:?}"),
         }
     }
 
     fn refund(body: &[u8]) -> RefundFact {
-        match parse(body)
-            .unwrap_or_else(|e| panic!("should parse: {e}"))
-            .effect
-        {
+        match parse(body).unwrap_or_else(|e| panic!("should parse: {e}")).effect {
             Effect::Refund(refund) => refund,
             other => panic!("expected a refund, got {other:?}"),
         }
@@ -260,10 +205,7 @@ mod tests {
     fn transaction_completed_from_the_spec() {
         let parsed = parse(TRANSACTION_COMPLETED.as_bytes()).unwrap();
         assert_eq!(parsed.event_type, "transaction.completed");
-        assert_eq!(
-            parsed.body_event_id.as_deref(),
-            Some("evt_01hv8x2axb33yr5y238zfwcn5p")
-        );
+        assert_eq!(parsed.body_event_id.as_deref(), Some("evt_01hv8x2axb33yr5y238zfwcn5p"));
         assert_eq!(
             parsed.effect,
             Effect::Payment(PaymentFact {
@@ -292,10 +234,7 @@ mod tests {
         // billed_at 2024-04-12T10:18:48.294633821Z: nanoseconds are cut to milliseconds.
         assert_eq!(paid.paid_at_ms, Some(1_712_917_128_294));
         let parsed = parse(TRANSACTION_PAID.as_bytes()).unwrap();
-        assert_eq!(
-            parsed.body_event_id.as_deref(),
-            Some("evt_01hv8x29mtm3f42a00bp5v8va9")
-        );
+        assert_eq!(parsed.body_event_id.as_deref(), Some("evt_01hv8x29mtm3f42a00bp5v8va9"));
     }
 
     #[test]
@@ -311,28 +250,15 @@ mod tests {
 
     #[test]
     fn snake_case_attribution_keys_are_accepted() {
-        let body =
-            variant(
-                TRANSACTION_COMPLETED,
-                |v| {
-                    v["data"]["custom_data"] =
-                        json!({"faurya_visitor_id": "v_snake", "faurya_session_id": "s_snake"})
-                },
-            );
+        let body = variant(TRANSACTION_COMPLETED, |v| {
+            v["data"]["custom_data"] = json!({"faurya_visitor_id": "v_snake", "faurya_session_id": "s_snake"})
+        });
         let fact = payment(&body);
-        assert_eq!(
-            (fact.visitor_id.as_deref(), fact.session_id.as_deref()),
-            (Some("v_snake"), Some("s_snake"))
-        );
+        assert_eq!((fact.visitor_id.as_deref(), fact.session_id.as_deref()), (Some("v_snake"), Some("s_snake")));
         // The documented camel-case name wins when both are set.
-        let body =
-            variant(
-                TRANSACTION_COMPLETED,
-                |v| {
-                    v["data"]["custom_data"] =
-                        json!({"faurya_visitor_id": "v_snake", "faVisitorId": "v_camel"})
-                },
-            );
+        let body = variant(TRANSACTION_COMPLETED, |v| {
+            v["data"]["custom_data"] = json!({"faurya_visitor_id": "v_snake", "faVisitorId": "v_camel"})
+        });
         assert_eq!(payment(&body).visitor_id.as_deref(), Some("v_camel"));
     }
 
@@ -345,17 +271,10 @@ mod tests {
             json!({"faVisitorId": "", "faSessionId": "   ", "orderId": null}),
             json!({"faVisitorId": {"nested": 1}, "faSessionId": [1]}),
         ] {
-            let body = variant(TRANSACTION_COMPLETED, |v| {
-                v["data"]["custom_data"] = custom_data.clone()
-            });
+            let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["custom_data"] = custom_data.clone());
             let fact = payment(&body);
             assert_eq!(
-                (
-                    fact.visitor_id,
-                    fact.session_id,
-                    fact.attribution_token,
-                    fact.order_id
-                ),
+                (fact.visitor_id, fact.session_id, fact.attribution_token, fact.order_id),
                 (None, None, None, None),
                 "{custom_data}"
             );
@@ -368,17 +287,13 @@ mod tests {
 
     #[test]
     fn a_numeric_order_id_is_kept_as_digits() {
-        let body = variant(TRANSACTION_COMPLETED, |v| {
-            v["data"]["custom_data"] = json!({"orderId": 1042})
-        });
+        let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["custom_data"] = json!({"orderId": 1042}));
         assert_eq!(payment(&body).order_id.as_deref(), Some("1042"));
     }
 
     #[test]
     fn paid_at_falls_back_to_occurred_at() {
-        let body = variant(TRANSACTION_COMPLETED, |v| {
-            v["data"]["billed_at"] = json!(null)
-        });
+        let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["billed_at"] = json!(null));
         // occurred_at 2024-04-12T10:18:50.155553Z
         assert_eq!(payment(&body).paid_at_ms, Some(1_712_917_130_155));
         let body = variant(TRANSACTION_COMPLETED, |v| {
@@ -390,17 +305,10 @@ mod tests {
 
     #[test]
     fn an_unreadable_time_fails_naming_the_field() {
-        let body = variant(TRANSACTION_COMPLETED, |v| {
-            v["data"]["billed_at"] = json!("last tuesday")
-        });
+        let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["billed_at"] = json!("last tuesday"));
         assert!(error(&body).starts_with("`data.billed_at` is not an RFC 3339 time"));
-        let body = variant(TRANSACTION_COMPLETED, |v| {
-            v["data"]["billed_at"] = json!(1712917128)
-        });
-        assert_eq!(
-            error(&body),
-            "`data.billed_at` should be a time string, found a number"
-        );
+        let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["billed_at"] = json!(1712917128));
+        assert_eq!(error(&body), "`data.billed_at` should be a time string, found a number");
         let body = variant(TRANSACTION_COMPLETED, |v| {
             v["data"]["billed_at"] = json!(null);
             v["occurred_at"] = json!("2024-04-12 10:18");
@@ -411,43 +319,23 @@ mod tests {
     #[test]
     fn the_total_must_be_an_integer_string() {
         for (total, expected) in [
-            (
-                json!("652.15"),
-                "`data.details.totals.total`: the amount `652.15` is not a whole number of minor units",
-            ),
-            (
-                json!("6.5215e4"),
-                "`data.details.totals.total`: the amount `6.5215e4` is not a whole number",
-            ),
-            (
-                json!(" 65215"),
-                "`data.details.totals.total`: the amount ` 65215` is not a whole number",
-            ),
-            (
-                json!(""),
-                "`data.details.totals.total`: the amount `` is not a whole number",
-            ),
+            (json!("652.15"), "`data.details.totals.total`: the amount `652.15` is not a whole number of minor units"),
+            (json!("6.5215e4"), "`data.details.totals.total`: the amount `6.5215e4` is not a whole number"),
+            (json!(" 65215"), "`data.details.totals.total`: the amount ` 65215` is not a whole number"),
+            (json!(""), "`data.details.totals.total`: the amount `` is not a whole number"),
             (
                 json!(65215),
                 "`data.details.totals.total` should be a string of minor units such as \"65215\", found a number",
             ),
-            (
-                json!(652.15),
-                "`data.details.totals.total` should be a string of minor units",
-            ),
+            (json!(652.15), "`data.details.totals.total` should be a string of minor units"),
             (json!(null), "`data.details.totals.total` is missing"),
-            (
-                json!("-100"),
-                "`data.details.totals.total` is negative (-100): a payment cannot be negative",
-            ),
+            (json!("-100"), "`data.details.totals.total` is negative (-100): a payment cannot be negative"),
             (
                 json!("99999999999999999999"),
                 "`data.details.totals.total`: the amount `99999999999999999999` is not a whole number of minor units: it does not fit",
             ),
         ] {
-            let body = variant(TRANSACTION_COMPLETED, |v| {
-                v["data"]["details"]["totals"]["total"] = total.clone()
-            });
+            let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["details"]["totals"]["total"] = total.clone());
             let e = error(&body);
             assert!(e.starts_with(expected), "{total}: {e}");
         }
@@ -455,9 +343,7 @@ mod tests {
             v["data"].as_object_mut().unwrap().remove("details");
         });
         assert_eq!(error(&body), "`data.details.totals.total` is missing");
-        let body = variant(TRANSACTION_COMPLETED, |v| {
-            v["data"]["details"]["totals"]["total"] = json!("0")
-        });
+        let body = variant(TRANSACTION_COMPLETED, |v| v["data"]["details"]["totals"]["total"] = json!("0"));
         assert_eq!(payment(&body).amount_minor, 0);
     }
 
@@ -466,29 +352,15 @@ mod tests {
         for (field, value, expected) in [
             ("id", json!(null), "`data.id` is missing"),
             ("id", json!(""), "`data.id` is empty"),
-            (
-                "currency_code",
-                json!(null),
-                "`data.currency_code` is missing",
-            ),
-            (
-                "currency_code",
-                json!(840),
-                "`data.currency_code` should be a string, found a number",
-            ),
-            (
-                "currency_code",
-                json!("ZZZ"),
-                "`data.currency_code`: `ZZZ` is not an ISO 4217 currency code",
-            ),
+            ("currency_code", json!(null), "`data.currency_code` is missing"),
+            ("currency_code", json!(840), "`data.currency_code` should be a string, found a number"),
+            ("currency_code", json!("ZZZ"), "`data.currency_code`: `ZZZ` is not an ISO 4217 currency code"),
         ] {
             let body = variant(TRANSACTION_PAID, |v| v["data"][field] = value.clone());
             let e = error(&body);
             assert!(e.starts_with(expected), "{field}={value}: {e}");
         }
-        let body = variant(TRANSACTION_PAID, |v| {
-            v["data"]["currency_code"] = json!("jpy")
-        });
+        let body = variant(TRANSACTION_PAID, |v| v["data"]["currency_code"] = json!("jpy"));
         assert_eq!(payment(&body).currency, "JPY");
     }
 
@@ -504,10 +376,7 @@ mod tests {
     fn adjustment_created_from_the_spec_is_a_pending_refund() {
         let parsed = parse(ADJUSTMENT_CREATED.as_bytes()).unwrap();
         assert_eq!(parsed.event_type, "adjustment.created");
-        assert_eq!(
-            parsed.body_event_id.as_deref(),
-            Some("evt_01hvgf2skkg8dsk5dczemw2bx1")
-        );
+        assert_eq!(parsed.body_event_id.as_deref(), Some("evt_01hvgf2skkg8dsk5dczemw2bx1"));
         assert_eq!(
             parsed.effect,
             Effect::Refund(RefundFact {
@@ -524,43 +393,25 @@ mod tests {
     #[test]
     fn adjustment_updated_counts_once_approved() {
         let pending = refund(ADJUSTMENT_UPDATED.as_bytes());
-        assert_eq!(
-            (pending.status.as_str(), pending.counts),
-            ("pending_approval", false)
-        );
-        let approved = refund(&variant(ADJUSTMENT_UPDATED, |v| {
-            v["data"]["status"] = json!("approved")
-        }));
-        assert_eq!(
-            (approved.status.as_str(), approved.counts),
-            ("approved", true)
-        );
+        assert_eq!((pending.status.as_str(), pending.counts), ("pending_approval", false));
+        let approved = refund(&variant(ADJUSTMENT_UPDATED, |v| v["data"]["status"] = json!("approved")));
+        assert_eq!((approved.status.as_str(), approved.counts), ("approved", true));
         assert_eq!(approved.provider_refund_id, pending.provider_refund_id);
         for status in ["rejected", "reversed"] {
-            let other = refund(&variant(ADJUSTMENT_UPDATED, |v| {
-                v["data"]["status"] = json!(status)
-            }));
+            let other = refund(&variant(ADJUSTMENT_UPDATED, |v| v["data"]["status"] = json!(status)));
             assert!(!other.counts, "{status}");
         }
     }
 
     #[test]
     fn other_adjustment_actions_are_ignored_with_the_reason() {
-        for action in [
-            "credit",
-            "chargeback",
-            "chargeback_reverse",
-            "chargeback_warning",
-            "credit_reverse",
-        ] {
+        for action in ["credit", "chargeback", "chargeback_reverse", "chargeback_warning", "credit_reverse"] {
             let body = variant(ADJUSTMENT_CREATED, |v| v["data"]["action"] = json!(action));
             match parse(&body).unwrap().effect {
                 Effect::Ignored { reason } => {
                     assert_eq!(
                         reason,
-                        format!(
-                            "adjustment.created with action {action}: not a refund, revenue unchanged"
-                        )
+                        format!("adjustment.created with action {action}: not a refund, revenue unchanged")
                     )
                 }
                 other => panic!("{action}: {other:?}"),
@@ -571,47 +422,23 @@ mod tests {
     #[test]
     fn broken_adjustments_fail_naming_the_field() {
         for (path, value, expected) in [
-            (
-                &["data", "action"][..],
-                json!(null),
-                "`data.action` is missing",
-            ),
+            (&["data", "action"][..], json!(null), "`data.action` is missing"),
             (&["data", "id"][..], json!(null), "`data.id` is missing"),
-            (
-                &["data", "transaction_id"][..],
-                json!(null),
-                "`data.transaction_id` is missing",
-            ),
-            (
-                &["data", "status"][..],
-                json!(null),
-                "`data.status` is missing",
-            ),
-            (
-                &["data", "currency_code"][..],
-                json!("dollars"),
-                "`data.currency_code`: `dollars` is not an ISO 4217",
-            ),
+            (&["data", "transaction_id"][..], json!(null), "`data.transaction_id` is missing"),
+            (&["data", "status"][..], json!(null), "`data.status` is missing"),
+            (&["data", "currency_code"][..], json!("dollars"), "`data.currency_code`: `dollars` is not an ISO 4217"),
             (
                 &["data", "totals", "total"][..],
                 json!("1.00"),
                 "`data.totals.total`: the amount `1.00` is not a whole number",
             ),
-            (
-                &["data", "totals", "total"][..],
-                json!(100),
-                "`data.totals.total` should be a string of minor units",
-            ),
+            (&["data", "totals", "total"][..], json!(100), "`data.totals.total` should be a string of minor units"),
             (
                 &["data", "totals", "total"][..],
                 json!("-100"),
                 "`data.totals.total` is negative (-100): a refund cannot be negative",
             ),
-            (
-                &["data", "totals"][..],
-                json!(null),
-                "`data.totals.total` is missing",
-            ),
+            (&["data", "totals"][..], json!(null), "`data.totals.total` is missing"),
         ] {
             let body = variant(ADJUSTMENT_UPDATED, |v| {
                 let mut target = v;
@@ -642,10 +469,7 @@ mod tests {
             let parsed = parse(&body).unwrap();
             assert_eq!(parsed.event_type, event);
             match parsed.effect {
-                Effect::Ignored { reason } => assert!(
-                    reason.starts_with(event) && reason.contains(hint),
-                    "{reason}"
-                ),
+                Effect::Ignored { reason } => assert!(reason.starts_with(event) && reason.contains(hint), "{reason}"),
                 other => panic!("{event}: {other:?}"),
             }
         }
@@ -654,23 +478,11 @@ mod tests {
     #[test]
     fn envelope_problems() {
         for body in [&b""[..], b"nope", b"{\"event_type\":", b"\xff"] {
-            assert!(
-                error(body).starts_with("the body is not JSON: "),
-                "{body:?}"
-            );
+            assert!(error(body).starts_with("the body is not JSON: "), "{body:?}");
         }
-        assert_eq!(
-            error(b"[1]"),
-            "the body is JSON but not a Paddle notification: expected an object, found an array"
-        );
-        assert_eq!(
-            error(b"{}"),
-            "the body has no `event_type`, which every Paddle notification carries"
-        );
-        assert_eq!(
-            error(br#"{"event_type":1}"#),
-            "`event_type` should be a string, found a number"
-        );
+        assert_eq!(error(b"[1]"), "the body is JSON but not a Paddle notification: expected an object, found an array");
+        assert_eq!(error(b"{}"), "the body has no `event_type`, which every Paddle notification carries");
+        assert_eq!(error(br#"{"event_type":1}"#), "`event_type` should be a string, found a number");
         let body = variant(TRANSACTION_COMPLETED, |v| {
             v.as_object_mut().unwrap().remove("event_id");
         });

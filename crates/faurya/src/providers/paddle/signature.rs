@@ -5,9 +5,7 @@
 //! Paddle's SDKs allow only 5 s of clock difference; a desktop clock drifts more than that, so
 //! the tolerance is the caller's (a setting, 300 s by default), applied both ways.
 
-use crate::providers::signature::{
-    SignatureError, check_timestamp, constant_time_eq, hmac_sha256, parse_unix_seconds,
-};
+use crate::providers::signature::{SignatureError, check_timestamp, constant_time_eq, hmac_sha256, parse_unix_seconds};
 
 pub const SIGNATURE_HEADER: &str = "Paddle-Signature";
 
@@ -26,24 +24,14 @@ pub fn verify(
     if secret.is_empty() {
         return Err(SignatureError::NoSecret);
     }
-    let header = header.ok_or(SignatureError::MissingHeader {
-        header: SIGNATURE_HEADER,
-    })?;
+    let header = header.ok_or(SignatureError::MissingHeader { header: SIGNATURE_HEADER })?;
     let parts = Parts::parse(header)?;
     let signed_at = parse_unix_seconds(SIGNATURE_HEADER, parts.ts)?;
 
     // Paddle's SDKs sign the `ts` text exactly as it appears in the header.
     let expected = hmac_sha256(secret.as_bytes(), &[parts.ts.as_bytes(), b":", body]);
-    if !parts
-        .h1
-        .iter()
-        .any(|candidate| constant_time_eq(candidate, &expected))
-    {
-        return Err(SignatureError::BadSignature {
-            header: SIGNATURE_HEADER,
-            scheme: SCHEME,
-            checked: parts.h1.len(),
-        });
+    if !parts.h1.iter().any(|candidate| constant_time_eq(candidate, &expected)) {
+        return Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: SCHEME, checked: parts.h1.len() });
     }
     check_timestamp(signed_at, now_unix, tolerance_secs)
 }
@@ -64,10 +52,7 @@ struct Parts<'a> {
 
 impl<'a> Parts<'a> {
     fn parse(header: &'a str) -> Result<Self, SignatureError> {
-        let malformed = |problem: String| SignatureError::MalformedHeader {
-            header: SIGNATURE_HEADER,
-            problem,
-        };
+        let malformed = |problem: String| SignatureError::MalformedHeader { header: SIGNATURE_HEADER, problem };
         let mut ts = None;
         let mut h1 = Vec::new();
         let mut garbled_h1 = 0;
@@ -115,10 +100,8 @@ mod tests {
     //     hashlib.sha256).hexdigest())'
     const SECRET: &str = "pdl_ntfset_01hv8x2c1m9f4z0r7a5d3e6k2b_Qk8nY2ZpXw7bT3vR6sL9mJ4hG1dF0aE5";
     const TS: i64 = 1735689600;
-    const BODY: &[u8] =
-        br#"{"event_id":"evt_01hv8x2axb33yr5y238zfwcn5p","event_type":"transaction.completed"}"#;
-    const HEADER: &str =
-        "ts=1735689600;h1=c95a71070f28394f7dc242ecf6f0eb25193d01bf57cb04ff216200839b165465";
+    const BODY: &[u8] = br#"{"event_id":"evt_01hv8x2axb33yr5y238zfwcn5p","event_type":"transaction.completed"}"#;
+    const HEADER: &str = "ts=1735689600;h1=c95a71070f28394f7dc242ecf6f0eb25193d01bf57cb04ff216200839b165465";
 
     fn check(header: &str) -> Result<(), SignatureError> {
         verify(SECRET, Some(header), BODY, TS, TOLERANCE)
@@ -129,34 +112,18 @@ mod tests {
     }
 
     fn is_malformed(result: Result<(), SignatureError>) -> bool {
-        matches!(
-            result,
-            Err(SignatureError::MalformedHeader {
-                header: SIGNATURE_HEADER,
-                ..
-            })
-        )
+        matches!(result, Err(SignatureError::MalformedHeader { header: SIGNATURE_HEADER, .. }))
     }
 
     #[test]
     fn paddle_sdk_vector_1() {
-        let header =
-            "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+        let header = "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
         let body = br#"{"data": ["1", "2"]}"#;
-        assert_eq!(
-            verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE),
-            Ok(())
-        );
+        assert_eq!(verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE), Ok(()));
         assert_eq!(sign("VALID_SECRET", VECTOR_TS, body), header);
         // The same JSON with extra spaces is another body.
         let spaced = br#"{"data":  ["1",  "2"]}"#;
-        assert!(is_bad_signature(verify(
-            "VALID_SECRET",
-            Some(header),
-            spaced,
-            VECTOR_TS,
-            TOLERANCE
-        )));
+        assert!(is_bad_signature(verify("VALID_SECRET", Some(header), spaced, VECTOR_TS, TOLERANCE)));
     }
 
     #[test]
@@ -164,10 +131,7 @@ mod tests {
         let header = "ts=1698796800;h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;\
                       h1=28981e941fae76e53db32f3d2a83cb69db41476595e84e1970a1b5d98f62b261;h2=RANDOM_HASH";
         let body = br#"{"data": "value"}"#;
-        assert_eq!(
-            verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE),
-            Ok(())
-        );
+        assert_eq!(verify("VALID_SECRET", Some(header), body, VECTOR_TS, TOLERANCE), Ok(()));
     }
 
     #[test]
@@ -179,13 +143,7 @@ mod tests {
     #[test]
     fn the_key_is_the_whole_secret_with_its_prefix() {
         let without_prefix = SECRET.strip_prefix("pdl_ntfset_").unwrap();
-        assert!(is_bad_signature(verify(
-            without_prefix,
-            Some(HEADER),
-            BODY,
-            TS,
-            TOLERANCE
-        )));
+        assert!(is_bad_signature(verify(without_prefix, Some(HEADER), BODY, TS, TOLERANCE)));
     }
 
     #[test]
@@ -193,13 +151,7 @@ mod tests {
         // Body.
         let mut body = BODY.to_vec();
         body[5] = b'X';
-        assert!(is_bad_signature(verify(
-            SECRET,
-            Some(HEADER),
-            &body,
-            TS,
-            TOLERANCE
-        )));
+        assert!(is_bad_signature(verify(SECRET, Some(HEADER), &body, TS, TOLERANCE)));
         // Timestamp (still inside the window).
         let moved = HEADER.replace("ts=1735689600", "ts=1735689601");
         assert!(is_bad_signature(check(&moved)));
@@ -207,22 +159,12 @@ mod tests {
         let flipped = HEADER.replace(";h1=c9", ";h1=c8");
         assert_eq!(
             check(&flipped),
-            Err(SignatureError::BadSignature {
-                header: SIGNATURE_HEADER,
-                scheme: "h1",
-                checked: 1
-            })
+            Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: "h1", checked: 1 })
         );
         // Truncated signature.
         assert!(is_bad_signature(check(&HEADER[..HEADER.len() - 2])));
         // Secret.
-        assert!(is_bad_signature(verify(
-            "pdl_ntfset_other",
-            Some(HEADER),
-            BODY,
-            TS,
-            TOLERANCE
-        )));
+        assert!(is_bad_signature(verify("pdl_ntfset_other", Some(HEADER), BODY, TS, TOLERANCE)));
     }
 
     #[test]
@@ -234,11 +176,7 @@ mod tests {
         assert_eq!(check(&format!("{good};ts=1735689600")), Ok(()));
         assert_eq!(
             check(&format!("ts=1735689600;{forged};{forged}")),
-            Err(SignatureError::BadSignature {
-                header: SIGNATURE_HEADER,
-                scheme: "h1",
-                checked: 2
-            })
+            Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: "h1", checked: 2 })
         );
         // A garbled h1 next to a valid one does not spoil it.
         assert_eq!(check(&format!("ts=1735689600;h1=zz;{good}")), Ok(()));
@@ -253,15 +191,7 @@ mod tests {
 
     #[test]
     fn upper_case_hex_and_spaces_are_tolerated() {
-        assert_eq!(
-            check(
-                &HEADER
-                    .to_uppercase()
-                    .replace("TS=", "ts=")
-                    .replace("H1=", "h1=")
-            ),
-            Ok(())
-        );
+        assert_eq!(check(&HEADER.to_uppercase().replace("TS=", "ts=").replace("H1=", "h1=")), Ok(()));
         assert_eq!(check(&HEADER.replace(';', " ; ")), Ok(()));
         assert_eq!(check(&format!("{HEADER};")), Ok(()));
     }
@@ -271,52 +201,25 @@ mod tests {
         let at = |now: i64| verify(SECRET, Some(HEADER), BODY, now, TOLERANCE);
         assert_eq!(at(TS + TOLERANCE), Ok(()));
         assert_eq!(at(TS - TOLERANCE), Ok(()));
-        assert_eq!(
-            at(TS + TOLERANCE + 1),
-            Err(SignatureError::TimestampTooOld {
-                age_secs: 301,
-                tolerance_secs: 300
-            })
-        );
+        assert_eq!(at(TS + TOLERANCE + 1), Err(SignatureError::TimestampTooOld { age_secs: 301, tolerance_secs: 300 }));
         assert_eq!(
             at(TS - TOLERANCE - 1),
-            Err(SignatureError::TimestampInFuture {
-                ahead_secs: 301,
-                tolerance_secs: 300
-            })
+            Err(SignatureError::TimestampInFuture { ahead_secs: 301, tolerance_secs: 300 })
         );
         // The SDK vectors are years old by any real clock.
-        let header =
-            "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
-        let e = verify(
-            "VALID_SECRET",
-            Some(header),
-            br#"{"data": ["1", "2"]}"#,
-            TS,
-            TOLERANCE,
-        )
-        .unwrap_err();
+        let header = "ts=1698796800;h1=a300428748dce5c70e4da19bffd60769591ea969c99dea3105d0ec9612cf43f9";
+        let e = verify("VALID_SECRET", Some(header), br#"{"data": ["1", "2"]}"#, TS, TOLERANCE).unwrap_err();
         assert_eq!(e.code(), "timestamp_too_old");
         assert!(e.to_string().contains("36892800 s old"), "{e}");
         // A custom tolerance applies.
         assert_eq!(verify(SECRET, Some(HEADER), BODY, TS + 5, 5), Ok(()));
-        assert_eq!(
-            verify(SECRET, Some(HEADER), BODY, TS + 6, 5)
-                .unwrap_err()
-                .code(),
-            "timestamp_too_old"
-        );
+        assert_eq!(verify(SECRET, Some(HEADER), BODY, TS + 6, 5).unwrap_err().code(), "timestamp_too_old");
     }
 
     #[test]
     fn a_missing_header() {
         let e = verify(SECRET, None, BODY, TS, TOLERANCE).unwrap_err();
-        assert_eq!(
-            e,
-            SignatureError::MissingHeader {
-                header: SIGNATURE_HEADER
-            }
-        );
+        assert_eq!(e, SignatureError::MissingHeader { header: SIGNATURE_HEADER });
         assert_eq!(e.http_status(), 400);
     }
 
@@ -352,9 +255,6 @@ mod tests {
     #[test]
     fn an_empty_secret_never_verifies() {
         let header = sign("", TS, BODY);
-        assert_eq!(
-            verify("", Some(&header), BODY, TS, TOLERANCE),
-            Err(SignatureError::NoSecret)
-        );
+        assert_eq!(verify("", Some(&header), BODY, TS, TOLERANCE), Err(SignatureError::NoSecret));
     }
 }

@@ -77,13 +77,11 @@ impl WhopClient {
     /// Creates a webhook for `company_id` delivering [`EVENTS`] to `url`.
     pub async fn create_webhook(&self, company_id: &str, url: &str) -> Result<CreatedWebhook, ProviderError> {
         let body = CreateBody { url, api_version: "v1", events: EVENTS, enabled: true, resource_id: company_id };
-        let value = self.call(Method::POST, "/webhooks", &[], Some(serde_json::to_value(&body).expect("JSON"))).await
+        let value = self
+            .call(Method::POST, "/webhooks", &[], Some(serde_json::to_value(&body).expect("JSON")))
+            .await
             .map_err(|e| self.explain(e, company_id))?;
-        let secret = value
-            .get("webhook_secret")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .map(Secret::new);
+        let secret = value.get("webhook_secret").and_then(Value::as_str).filter(|s| !s.is_empty()).map(Secret::new);
         let webhook: Webhook = parse_shape(value)?;
         let secret = secret.ok_or_else(|| {
             ProviderError::new(
@@ -100,7 +98,9 @@ impl WhopClient {
 
     pub async fn update_webhook(&self, id: &str, update: &UpdateWebhook<'_>) -> Result<Webhook, ProviderError> {
         let body = serde_json::to_value(update).expect("JSON");
-        parse_shape(self.call(Method::PATCH, &format!("/webhooks/{}", transport::path_segment(id)), &[], Some(body)).await?)
+        parse_shape(
+            self.call(Method::PATCH, &format!("/webhooks/{}", transport::path_segment(id)), &[], Some(body)).await?,
+        )
     }
 
     /// Deletes a webhook. A 404 comes back as an error of kind `NotFound`: callers decide
@@ -135,7 +135,9 @@ impl WhopClient {
             let count = page.data.len();
             all.extend(page.data);
             match page.page_info {
-                Some(PageInfo { end_cursor: Some(cursor), has_next_page }) if count > 0 && has_next_page != Some(false) => {
+                Some(PageInfo { end_cursor: Some(cursor), has_next_page })
+                    if count > 0 && has_next_page != Some(false) =>
+                {
                     after = Some(cursor)
                 }
                 _ => break,
@@ -181,7 +183,10 @@ fn interpret(sent: Sent) -> Result<Value, ProviderError> {
             return Ok(Value::Null);
         }
         return serde_json::from_slice(&sent.body).map_err(|e| {
-            ProviderError::new(ProviderErrorKind::Upstream, format!("Whop answered {} with a body that is not JSON: {e}", sent.status))
+            ProviderError::new(
+                ProviderErrorKind::Upstream,
+                format!("Whop answered {} with a body that is not JSON: {e}", sent.status),
+            )
         });
     }
     let detail = serde_json::from_slice::<Value>(&sent.body)
@@ -207,7 +212,9 @@ fn interpret(sent: Sent) -> Result<Value, ProviderError> {
         400 | 422 => (ProviderErrorKind::Invalid, format!("Whop rejected the request: {detail}")),
         500..=599 => (
             ProviderErrorKind::Upstream,
-            format!("Whop had a problem (HTTP {status}); nothing was changed on our side. Try again in a minute. ({detail})"),
+            format!(
+                "Whop had a problem (HTTP {status}); nothing was changed on our side. Try again in a minute. ({detail})"
+            ),
         ),
         _ => (ProviderErrorKind::Upstream, format!("Whop answered HTTP {status}: {detail}")),
     };
@@ -219,4 +226,3 @@ fn parse_shape<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, Provid
         ProviderError::new(ProviderErrorKind::Upstream, format!("Whop answered in a shape Faurya does not know: {e}"))
     })
 }
-

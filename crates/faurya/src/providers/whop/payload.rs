@@ -13,8 +13,8 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::money;
-use crate::providers::fields::{body_error, currency, first_id, kind, required_string};
 use crate::providers::event::{Effect, ParseError, Parsed, PaymentFact, RefundFact};
+use crate::providers::fields::{body_error, currency, first_id, kind, required_string};
 
 /// Metadata keys our docs tell users to set on the checkout, then the camel-case names used in
 /// the Paddle docs, which users copy across.
@@ -26,15 +26,10 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     let event_type = match envelope.event_type {
         Some(Value::String(t)) if !t.trim().is_empty() => t,
         Some(Value::String(_)) | None => {
-            return Err(ParseError::new(
-                "the body has no `type`, which every Whop webhook carries",
-            ));
+            return Err(ParseError::new("the body has no `type`, which every Whop webhook carries"));
         }
         Some(other) => {
-            return Err(ParseError::new(format!(
-                "`type` should be a string, found {}",
-                kind(&other)
-            )));
+            return Err(ParseError::new(format!("`type` should be a string, found {}", kind(&other))));
         }
     };
     let body_event_id = match envelope.id {
@@ -43,21 +38,15 @@ pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     };
     let effect = match event_type.as_str() {
         "payment.succeeded" => Effect::Payment(payment(data(envelope.data, &event_type)?)?),
-        "refund.created" | "refund.updated" => {
-            Effect::Refund(refund(data(envelope.data, &event_type)?)?)
-        }
+        "refund.created" | "refund.updated" => Effect::Refund(refund(data(envelope.data, &event_type)?)?),
         "payment.failed" => ignored("payment.failed: no revenue"),
         "payment.pending" => ignored("payment.pending: no revenue until payment.succeeded"),
-        t if t.starts_with("dispute.") => ignored(format!(
-            "{t}: disputes are kept as deliveries but do not change revenue"
-        )),
+        t if t.starts_with("dispute.") => {
+            ignored(format!("{t}: disputes are kept as deliveries but do not change revenue"))
+        }
         t => ignored(format!("{t}: not an event Faurya records revenue from")),
     };
-    Ok(Parsed {
-        event_type,
-        body_event_id,
-        effect,
-    })
+    Ok(Parsed { event_type, body_event_id, effect })
 }
 
 /// The envelope, with `data` kept raw: its shape depends on the event type, and events we
@@ -97,20 +86,12 @@ struct Refund<'a> {
     payment: Option<Value>,
 }
 
-fn data<'a, T: Deserialize<'a>>(
-    data: Option<&'a RawValue>,
-    event_type: &str,
-) -> Result<T, ParseError> {
+fn data<'a, T: Deserialize<'a>>(data: Option<&'a RawValue>, event_type: &str) -> Result<T, ParseError> {
     let data = data.ok_or_else(|| {
-        ParseError::new(format!(
-            "`data` is missing: a {event_type} delivery carries its object there"
-        ))
+        ParseError::new(format!("`data` is missing: a {event_type} delivery carries its object there"))
     })?;
-    serde_json::from_str(data.get()).map_err(|e| {
-        ParseError::new(format!(
-            "`data` of a {event_type} delivery is not the expected object: {e}"
-        ))
-    })
+    serde_json::from_str(data.get())
+        .map_err(|e| ParseError::new(format!("`data` of a {event_type} delivery is not the expected object: {e}")))
 }
 
 fn payment(data: Payment<'_>) -> Result<PaymentFact, ParseError> {
@@ -175,19 +156,9 @@ fn attribution(sources: [Option<&Value>; 2]) -> (Option<String>, Option<String>)
     (None, None)
 }
 
-
-
-fn amount(
-    raw: Option<&RawValue>,
-    currency: &str,
-    field: &str,
-    what: &str,
-) -> Result<i64, ParseError> {
-    let raw = raw
-        .filter(|raw| raw.get() != "null")
-        .ok_or_else(|| ParseError::new(format!("`{field}` is missing")))?;
-    let minor = money::decimal_to_minor(raw.get(), currency)
-        .map_err(|e| ParseError::new(format!("`{field}`: {e}")))?;
+fn amount(raw: Option<&RawValue>, currency: &str, field: &str, what: &str) -> Result<i64, ParseError> {
+    let raw = raw.filter(|raw| raw.get() != "null").ok_or_else(|| ParseError::new(format!("`{field}` is missing")))?;
+    let minor = money::decimal_to_minor(raw.get(), currency).map_err(|e| ParseError::new(format!("`{field}`: {e}")))?;
     if minor < 0 {
         return Err(ParseError::new(format!(
             "`{field}` is negative ({} {currency}): {what} cannot be negative",
@@ -197,7 +168,6 @@ fn amount(
     Ok(minor)
 }
 
-
 /// Unix milliseconds from an ISO 8601 string with an offset (`2025-01-01T00:00:00.000Z`) or a
 /// JSON number of unix seconds (`1735689600`, `1735689600.5`). Null or empty means unknown.
 fn timestamp_ms(raw: Option<&RawValue>, field: &str) -> Result<Option<i64>, ParseError> {
@@ -205,50 +175,35 @@ fn timestamp_ms(raw: Option<&RawValue>, field: &str) -> Result<Option<i64>, Pars
     let text = raw.get();
     let unusable = |why: String| ParseError::new(format!("`{field}` {why}"));
     if text.starts_with('"') {
-        let iso: String =
-            serde_json::from_str(text).map_err(|e| unusable(format!("is not a string: {e}")))?;
+        let iso: String = serde_json::from_str(text).map_err(|e| unusable(format!("is not a string: {e}")))?;
         if iso.trim().is_empty() {
             return Ok(None);
         }
-        let at: jiff::Timestamp = iso.trim().parse().map_err(|e| {
-            unusable(format!(
-                "is not an ISO 8601 time with an offset (`{}`): {e}",
-                shown(&iso)
-            ))
-        })?;
+        let at: jiff::Timestamp = iso
+            .trim()
+            .parse()
+            .map_err(|e| unusable(format!("is not an ISO 8601 time with an offset (`{}`): {e}", shown(&iso))))?;
         return Ok(Some(at.as_millisecond()));
     }
     let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
     // `text` is a valid JSON value here, so a `.` is always followed by digits.
     if whole.is_empty() || !digits(whole) || !digits(fraction) {
-        return Err(unusable(format!(
-            "should be an ISO 8601 string or unix seconds, found `{}`",
-            shown(text)
-        )));
+        return Err(unusable(format!("should be an ISO 8601 string or unix seconds, found `{}`", shown(text))));
     }
     let millis: String = fraction.chars().chain("000".chars()).take(3).collect();
     let at = whole
         .parse::<i64>()
         .ok()
         .and_then(|secs| jiff::Timestamp::from_second(secs).ok())
-        .and_then(|at| {
-            at.checked_add(jiff::SignedDuration::from_millis(
-                millis.parse().unwrap_or(0),
-            ))
-            .ok()
-        })
+        .and_then(|at| at.checked_add(jiff::SignedDuration::from_millis(millis.parse().unwrap_or(0))).ok())
         .ok_or_else(|| unusable(format!("is out of range (`{}` seconds)", shown(text))))?;
     Ok(Some(at.as_millisecond()))
 }
 
 fn ignored(reason: impl Into<String>) -> Effect {
-    Effect::Ignored {
-        reason: reason.into(),
-    }
+    Effect::Ignored { reason: reason.into() }
 }
-
-
 
 fn shown(text: &str) -> String {
     text.chars().take(40).collect()
@@ -289,13 +244,7 @@ mod tests {
       }
     }"#;
 
-    fn payment_body(
-        total: &str,
-        currency: &str,
-        metadata: &str,
-        plan_metadata: &str,
-        paid_at: &str,
-    ) -> String {
+    fn payment_body(total: &str, currency: &str, metadata: &str, plan_metadata: &str, paid_at: &str) -> String {
         PAYMENT
             .replace("{TOTAL}", total)
             .replace("{CURRENCY}", currency)
@@ -307,20 +256,11 @@ mod tests {
     const ATTRIBUTED: &str = r#"{"faurya_visitor_id": "v_123", "faurya_session_id": "s_456"}"#;
 
     fn standard_payment() -> String {
-        payment_body(
-            "10.43",
-            r#""usd""#,
-            ATTRIBUTED,
-            "{}",
-            r#""2025-01-01T00:00:00.000Z""#,
-        )
+        payment_body("10.43", r#""usd""#, ATTRIBUTED, "{}", r#""2025-01-01T00:00:00.000Z""#)
     }
 
     fn parse_payment(body: &str) -> PaymentFact {
-        match parse(body.as_bytes())
-            .unwrap_or_else(|e| panic!("should parse: {e}"))
-            .effect
-        {
+        match parse(body.as_bytes()).unwrap_or_else(|e| panic!("should parse: {e}")).effect {
             Effect::Payment(payment) => payment,
             other => panic!("expected a payment, got {other:?}"),
         }
@@ -345,10 +285,7 @@ mod tests {
     fn payment_succeeded_becomes_a_payment() {
         let parsed = parse(standard_payment().as_bytes()).unwrap();
         assert_eq!(parsed.event_type, "payment.succeeded");
-        assert_eq!(
-            parsed.body_event_id.as_deref(),
-            Some("msg_2Kq3vX9pLmN7rT4wY8zB1cD6eF0")
-        );
+        assert_eq!(parsed.body_event_id.as_deref(), Some("msg_2Kq3vX9pLmN7rT4wY8zB1cD6eF0"));
         assert_eq!(
             parsed.effect,
             Effect::Payment(PaymentFact {
@@ -405,10 +342,7 @@ mod tests {
             ("{}", "not a JSON number"),
         ] {
             let e = parse_error(&payment_body(total, r#""usd""#, "{}", "{}", "null"));
-            assert!(
-                e.contains("`data.total`") && e.contains(hint),
-                "{total}: {e}"
-            );
+            assert!(e.contains("`data.total`") && e.contains(hint), "{total}: {e}");
         }
         let no_total = standard_payment().replace(r#""total": 10.43,"#, "");
         assert_eq!(parse_error(&no_total), "`data.total` is missing");
@@ -416,21 +350,12 @@ mod tests {
 
     #[test]
     fn currency_problems_fail_naming_the_field() {
-        assert_eq!(
-            parse_error(&payment_body("1", "null", "{}", "{}", "null")),
-            "`data.currency` is missing"
-        );
-        assert_eq!(
-            parse_error(&payment_body("1", r#""""#, "{}", "{}", "null")),
-            "`data.currency` is empty"
-        );
+        assert_eq!(parse_error(&payment_body("1", "null", "{}", "{}", "null")), "`data.currency` is missing");
+        assert_eq!(parse_error(&payment_body("1", r#""""#, "{}", "{}", "null")), "`data.currency` is empty");
         let e = parse_error(&payment_body("1", "840", "{}", "{}", "null"));
         assert_eq!(e, "`data.currency` should be a string, found a number");
         let e = parse_error(&payment_body("1", r#""dollars""#, "{}", "{}", "null"));
-        assert!(
-            e.starts_with("`data.currency`: ") && e.contains("ISO 4217"),
-            "{e}"
-        );
+        assert!(e.starts_with("`data.currency`: ") && e.contains("ISO 4217"), "{e}");
         let no_currency = standard_payment().replace(r#""currency": "usd","#, "");
         assert_eq!(parse_error(&no_currency), "`data.currency` is missing");
     }
@@ -440,10 +365,7 @@ mod tests {
         let body = standard_payment().replace(r#""id": "pay_8nQw2ErT5yU7iO","#, "");
         assert_eq!(parse_error(&body), "`data.id` is missing");
         let body = standard_payment().replace(r#""id": "pay_8nQw2ErT5yU7iO","#, r#""id": 42,"#);
-        assert_eq!(
-            parse_error(&body),
-            "`data.id` should be a string, found a number"
-        );
+        assert_eq!(parse_error(&body), "`data.id` should be a string, found a number");
     }
 
     #[test]
@@ -465,21 +387,13 @@ mod tests {
             r#"{"faurya_visitor_id": "plan_v", "faurya_session_id": "plan_s"}"#,
             "null",
         ));
-        assert_eq!(
-            (fact.visitor_id.as_deref(), fact.session_id.as_deref()),
-            (Some("v_123"), Some("s_456"))
-        );
+        assert_eq!((fact.visitor_id.as_deref(), fact.session_id.as_deref()), (Some("v_123"), Some("s_456")));
     }
 
     #[test]
     fn attribution_falls_back_to_plan_metadata() {
         let plan = r#"{"faurya_visitor_id": "plan_v", "faurya_session_id": "plan_s"}"#;
-        for metadata in [
-            "{}",
-            "null",
-            r#"{"faurya_visitor_id": "", "faurya_session_id": "  "}"#,
-            r#""text""#,
-        ] {
+        for metadata in ["{}", "null", r#"{"faurya_visitor_id": "", "faurya_session_id": "  "}"#, r#""text""#] {
             let fact = parse_payment(&payment_body("1", r#""usd""#, metadata, plan, "null"));
             assert_eq!(
                 (fact.visitor_id.as_deref(), fact.session_id.as_deref()),
@@ -487,12 +401,8 @@ mod tests {
                 "{metadata}"
             );
         }
-        let no_metadata =
-            payment_body("1", r#""usd""#, "{}", plan, "null").replace(r#""metadata": {},"#, "");
-        assert_eq!(
-            parse_payment(&no_metadata).visitor_id.as_deref(),
-            Some("plan_v")
-        );
+        let no_metadata = payment_body("1", r#""usd""#, "{}", plan, "null").replace(r#""metadata": {},"#, "");
+        assert_eq!(parse_payment(&no_metadata).visitor_id.as_deref(), Some("plan_v"));
     }
 
     #[test]
@@ -504,10 +414,7 @@ mod tests {
             r#"{"faurya_visitor_id": "plan_v", "faurya_session_id": "plan_s"}"#,
             "null",
         ));
-        assert_eq!(
-            (fact.visitor_id.as_deref(), fact.session_id.as_deref()),
-            (Some("v_only"), None)
-        );
+        assert_eq!((fact.visitor_id.as_deref(), fact.session_id.as_deref()), (Some("v_only"), None));
     }
 
     #[test]
@@ -519,10 +426,7 @@ mod tests {
             "{}",
             "null",
         ));
-        assert_eq!(
-            (fact.visitor_id.as_deref(), fact.session_id.as_deref()),
-            (Some("v_camel"), Some("s_camel"))
-        );
+        assert_eq!((fact.visitor_id.as_deref(), fact.session_id.as_deref()), (Some("v_camel"), Some("s_camel")));
         // The snake-case name wins when both are set.
         let fact = parse_payment(&payment_body(
             "1",
@@ -567,16 +471,12 @@ mod tests {
             "{}",
             "null",
         ));
-        assert_eq!(
-            (fact.visitor_id.as_deref(), fact.session_id.as_deref()),
-            (Some("v_1"), Some("12345"))
-        );
+        assert_eq!((fact.visitor_id.as_deref(), fact.session_id.as_deref()), (Some("v_1"), Some("12345")));
     }
 
     #[test]
     fn customer_email_is_optional() {
-        let body =
-            standard_payment().replace(r#""email": "buyer@example.com""#, r#""email": null"#);
+        let body = standard_payment().replace(r#""email": "buyer@example.com""#, r#""email": null"#);
         assert_eq!(parse_payment(&body).customer_email, None);
         let body = standard_payment().replace(r#""email": "buyer@example.com""#, r#""email": """#);
         assert_eq!(parse_payment(&body).customer_email, None);
@@ -597,21 +497,13 @@ mod tests {
             let fact = parse_payment(&payment_body("1", r#""usd""#, "{}", "{}", paid_at));
             assert_eq!(fact.paid_at_ms, expected, "{paid_at}");
         }
-        let no_paid_at =
-            standard_payment().replace(r#""paid_at": "2025-01-01T00:00:00.000Z","#, "");
+        let no_paid_at = standard_payment().replace(r#""paid_at": "2025-01-01T00:00:00.000Z","#, "");
         assert_eq!(parse_payment(&no_paid_at).paid_at_ms, None);
     }
 
     #[test]
     fn an_unreadable_paid_at_fails_naming_the_field() {
-        for paid_at in [
-            r#""yesterday""#,
-            r#""2025-01-01T00:00:00""#,
-            "-5",
-            "1.7e9",
-            "true",
-            "99999999999999999999",
-        ] {
+        for paid_at in [r#""yesterday""#, r#""2025-01-01T00:00:00""#, "-5", "1.7e9", "true", "99999999999999999999"] {
             let e = parse_error(&payment_body("1", r#""usd""#, "{}", "{}", paid_at));
             assert!(e.starts_with("`data.paid_at`"), "{paid_at}: {e}");
         }
@@ -622,22 +514,14 @@ mod tests {
         let failed = standard_payment().replace("payment.succeeded", "payment.failed");
         let parsed = parse(failed.as_bytes()).unwrap();
         assert_eq!(parsed.event_type, "payment.failed");
-        assert_eq!(
-            parsed.effect,
-            Effect::Ignored {
-                reason: "payment.failed: no revenue".into()
-            }
-        );
+        assert_eq!(parsed.effect, Effect::Ignored { reason: "payment.failed: no revenue".into() });
         let pending = standard_payment().replace("payment.succeeded", "payment.pending");
         assert!(
             matches!(parse(pending.as_bytes()).unwrap().effect, Effect::Ignored { reason } if reason.starts_with("payment.pending: no revenue"))
         );
         // Ignored events do not need a valid payment.
         let broken = r#"{"id":"msg_f","type":"payment.failed","data":{"total":"garbage"}}"#;
-        assert!(matches!(
-            parse(broken.as_bytes()).unwrap().effect,
-            Effect::Ignored { .. }
-        ));
+        assert!(matches!(parse(broken.as_bytes()).unwrap().effect, Effect::Ignored { .. }));
     }
 
     #[test]
@@ -652,10 +536,7 @@ mod tests {
             let parsed = parse(body.as_bytes()).unwrap();
             assert_eq!(parsed.event_type, event);
             match parsed.effect {
-                Effect::Ignored { reason } => assert!(
-                    reason.starts_with(event) && reason.contains(hint),
-                    "{reason}"
-                ),
+                Effect::Ignored { reason } => assert!(reason.starts_with(event) && reason.contains(hint), "{reason}"),
                 other => panic!("{event}: {other:?}"),
             }
         }
@@ -678,32 +559,17 @@ mod tests {
             })
         );
         let parsed = parse(refund_body("refund.updated", "5.25", "succeeded").as_bytes()).unwrap();
-        assert!(matches!(
-            parsed.effect,
-            Effect::Refund(RefundFact {
-                counts: true,
-                amount_minor: 525,
-                ..
-            })
-        ));
+        assert!(matches!(parsed.effect, Effect::Refund(RefundFact { counts: true, amount_minor: 525, .. })));
         for status in ["requires_action", "failed", "canceled"] {
             let parsed = parse(refund_body("refund.updated", "5.25", status).as_bytes()).unwrap();
-            assert!(
-                matches!(
-                    parsed.effect,
-                    Effect::Refund(RefundFact { counts: false, .. })
-                ),
-                "{status}"
-            );
+            assert!(matches!(parsed.effect, Effect::Refund(RefundFact { counts: false, .. })), "{status}");
         }
     }
 
     #[test]
     fn a_refund_may_name_its_payment_by_id_string() {
-        let body = refund_body("refund.created", "1", "succeeded").replace(
-            r#"{"id":"pay_8nQw2ErT5yU7iO","metadata":{},"total":10.43}"#,
-            r#""pay_plain""#,
-        );
+        let body = refund_body("refund.created", "1", "succeeded")
+            .replace(r#"{"id":"pay_8nQw2ErT5yU7iO","metadata":{},"total":10.43}"#, r#""pay_plain""#);
         match parse(body.as_bytes()).unwrap().effect {
             Effect::Refund(refund) => assert_eq!(refund.provider_payment_id, "pay_plain"),
             other => panic!("{other:?}"),
@@ -716,23 +582,11 @@ mod tests {
         for (from, to, expected) in [
             (r#""id":"rfnd_4Fg","#, "", "`data.id` is missing"),
             (r#""amount":5.25,"#, "", "`data.amount` is missing"),
-            (
-                r#""amount":5.25,"#,
-                r#""amount":5.255,"#,
-                "`data.amount`: the amount 5.255 USD",
-            ),
-            (
-                r#""amount":5.25,"#,
-                r#""amount":-5.25,"#,
-                "`data.amount` is negative",
-            ),
+            (r#""amount":5.25,"#, r#""amount":5.255,"#, "`data.amount`: the amount 5.255 USD"),
+            (r#""amount":5.25,"#, r#""amount":-5.25,"#, "`data.amount` is negative"),
             (r#""currency":"usd","#, "", "`data.currency` is missing"),
             (r#""status":"succeeded","#, "", "`data.status` is missing"),
-            (
-                r#""id":"pay_8nQw2ErT5yU7iO","#,
-                "",
-                "`data.payment.id` is missing",
-            ),
+            (r#""id":"pay_8nQw2ErT5yU7iO","#, "", "`data.payment.id` is missing"),
             (
                 r#""payment":{"id":"pay_8nQw2ErT5yU7iO","metadata":{},"total":10.43}"#,
                 r#""payment":null"#,
@@ -760,23 +614,11 @@ mod tests {
     fn json_that_is_not_a_webhook_fails_clearly() {
         for body in ["[1,2]", "\"payment.succeeded\"", "42"] {
             let e = parse_error(body);
-            assert!(
-                e.starts_with("the body is JSON but not a Whop webhook"),
-                "{body}: {e}"
-            );
+            assert!(e.starts_with("the body is JSON but not a Whop webhook"), "{body}: {e}");
         }
-        assert_eq!(
-            parse_error("{}"),
-            "the body has no `type`, which every Whop webhook carries"
-        );
-        assert_eq!(
-            parse_error(r#"{"type":""}"#),
-            "the body has no `type`, which every Whop webhook carries"
-        );
-        assert_eq!(
-            parse_error(r#"{"type":7}"#),
-            "`type` should be a string, found a number"
-        );
+        assert_eq!(parse_error("{}"), "the body has no `type`, which every Whop webhook carries");
+        assert_eq!(parse_error(r#"{"type":""}"#), "the body has no `type`, which every Whop webhook carries");
+        assert_eq!(parse_error(r#"{"type":7}"#), "`type` should be a string, found a number");
     }
 
     #[test]

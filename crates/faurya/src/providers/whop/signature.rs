@@ -9,9 +9,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::providers::signature::{
-    SignatureError, check_timestamp, constant_time_eq, hmac_sha256, parse_unix_seconds,
-};
+use crate::providers::signature::{SignatureError, check_timestamp, constant_time_eq, hmac_sha256, parse_unix_seconds};
 
 pub const ID_HEADER: &str = "webhook-id";
 pub const TIMESTAMP_HEADER: &str = "webhook-timestamp";
@@ -40,10 +38,7 @@ pub fn verify(
     let candidates = v1_signatures(present(SIGNATURE_HEADER, signature)?)?;
 
     let expected = mac(secret, webhook_id, signed_at, body);
-    if !candidates
-        .iter()
-        .any(|candidate| constant_time_eq(candidate, &expected))
-    {
+    if !candidates.iter().any(|candidate| constant_time_eq(candidate, &expected)) {
         return Err(SignatureError::BadSignature {
             header: SIGNATURE_HEADER,
             scheme: SCHEME,
@@ -56,34 +51,21 @@ pub fn verify(
 /// The `webhook-signature` value Whop would send for this delivery (tests, the benchmark and
 /// the end-to-end tests sign with it).
 pub fn sign(secret: &str, webhook_id: &str, timestamp: i64, body: &[u8]) -> String {
-    format!(
-        "{SCHEME},{}",
-        STANDARD.encode(mac(secret, webhook_id, timestamp, body))
-    )
+    format!("{SCHEME},{}", STANDARD.encode(mac(secret, webhook_id, timestamp, body)))
 }
 
 /// The timestamp is signed as its integer value, as the Standard Webhooks libraries do.
 fn mac(secret: &str, webhook_id: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
     let timestamp = timestamp.to_string();
-    hmac_sha256(
-        secret.as_bytes(),
-        &[
-            webhook_id.as_bytes(),
-            b".",
-            timestamp.as_bytes(),
-            b".",
-            body,
-        ],
-    )
+    hmac_sha256(secret.as_bytes(), &[webhook_id.as_bytes(), b".", timestamp.as_bytes(), b".", body])
 }
 
 fn present<'a>(header: &'static str, value: Option<&'a str>) -> Result<&'a str, SignatureError> {
     match value {
         None => Err(SignatureError::MissingHeader { header }),
-        Some(text) if text.trim().is_empty() => Err(SignatureError::MalformedHeader {
-            header,
-            problem: "it is empty".into(),
-        }),
+        Some(text) if text.trim().is_empty() => {
+            Err(SignatureError::MalformedHeader { header, problem: "it is empty".into() })
+        }
         Some(text) => Ok(text),
     }
 }
@@ -112,23 +94,12 @@ fn v1_signatures(header: &str) -> Result<Vec<Vec<u8>>, SignatureError> {
         return Ok(signatures);
     }
     let problem = if garbled > 0 {
-        format!(
-            "expected space-separated `{SCHEME},<base64>` entries, found {garbled} that are not"
-        )
+        format!("expected space-separated `{SCHEME},<base64>` entries, found {garbled} that are not")
     } else {
-        let found = other_versions
-            .iter()
-            .map(|v| format!("`{v}`"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        format!(
-            "it has no `{SCHEME}` signature (only {found}), and Faurya checks `{SCHEME}` (HMAC-SHA256)"
-        )
+        let found = other_versions.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+        format!("it has no `{SCHEME}` signature (only {found}), and Faurya checks `{SCHEME}` (HMAC-SHA256)")
     };
-    Err(SignatureError::MalformedHeader {
-        header: SIGNATURE_HEADER,
-        problem,
-    })
+    Err(SignatureError::MalformedHeader { header: SIGNATURE_HEADER, problem })
 }
 
 #[cfg(test)]
@@ -161,15 +132,7 @@ mod tests {
         body: &[u8],
         now: i64,
     ) -> Result<(), SignatureError> {
-        verify(
-            secret,
-            Some(id),
-            Some(ts),
-            Some(signature),
-            body,
-            now,
-            TOLERANCE,
-        )
+        verify(secret, Some(id), Some(ts), Some(signature), body, now, TOLERANCE)
     }
 
     fn is_bad_signature(result: Result<(), SignatureError>) -> bool {
@@ -197,19 +160,9 @@ mod tests {
         let body = br#"{"test": 2432232314}"#;
         let raw_key_sig = "v1,TcxlhK9b6UD6iVI1ZU2tTqp8PEVfYRseNNfa6b+LcUg=";
         assert_eq!(sign(secret, id, 1614265330, body), raw_key_sig);
-        assert_eq!(
-            check_with(secret, id, "1614265330", raw_key_sig, body, 1614265330),
-            Ok(())
-        );
+        assert_eq!(check_with(secret, id, "1614265330", raw_key_sig, body, 1614265330), Ok(()));
         let decoded_key_sig = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=";
-        assert!(is_bad_signature(check_with(
-            secret,
-            id,
-            "1614265330",
-            decoded_key_sig,
-            body,
-            1614265330
-        )));
+        assert!(is_bad_signature(check_with(secret, id, "1614265330", decoded_key_sig, body, 1614265330)));
     }
 
     #[test]
@@ -217,48 +170,20 @@ mod tests {
         let mut body = BODY.to_vec();
         let near_end = body.len() - 3;
         body[near_end] = b'x';
-        assert!(is_bad_signature(check_with(
-            SECRET,
-            ID,
-            "1735689600",
-            SIG,
-            &body,
-            TS
-        )));
+        assert!(is_bad_signature(check_with(SECRET, ID, "1735689600", SIG, &body, TS)));
         // Even one added space, which JSON parsing would not notice.
         let spaced = [BODY, b" "].concat();
-        assert!(is_bad_signature(check_with(
-            SECRET,
-            ID,
-            "1735689600",
-            SIG,
-            &spaced,
-            TS
-        )));
+        assert!(is_bad_signature(check_with(SECRET, ID, "1735689600", SIG, &spaced, TS)));
     }
 
     #[test]
     fn a_tampered_id_is_rejected() {
-        assert!(is_bad_signature(check_with(
-            SECRET,
-            "msg_2Kq3vX9pLmN7rT4wY8zB1cD6eF1",
-            "1735689600",
-            SIG,
-            BODY,
-            TS
-        )));
+        assert!(is_bad_signature(check_with(SECRET, "msg_2Kq3vX9pLmN7rT4wY8zB1cD6eF1", "1735689600", SIG, BODY, TS)));
     }
 
     #[test]
     fn a_tampered_timestamp_is_rejected_even_inside_the_window() {
-        assert!(is_bad_signature(check_with(
-            SECRET,
-            ID,
-            "1735689601",
-            SIG,
-            BODY,
-            TS
-        )));
+        assert!(is_bad_signature(check_with(SECRET, ID, "1735689601", SIG, BODY, TS)));
     }
 
     #[test]
@@ -270,44 +195,20 @@ mod tests {
             let sig = format!("v1,{}", STANDARD.encode(&flipped));
             assert_eq!(
                 check(&sig),
-                Err(SignatureError::BadSignature {
-                    header: SIGNATURE_HEADER,
-                    scheme: "v1",
-                    checked: 1
-                }),
+                Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: "v1", checked: 1 }),
                 "byte {i}"
             );
         }
         // Truncated, and padded with an extra byte.
-        assert!(is_bad_signature(check(&format!(
-            "v1,{}",
-            STANDARD.encode(&bytes[..31])
-        ))));
-        assert!(is_bad_signature(check(&format!(
-            "v1,{}",
-            STANDARD.encode([&bytes[..], &[0]].concat())
-        ))));
+        assert!(is_bad_signature(check(&format!("v1,{}", STANDARD.encode(&bytes[..31])))));
+        assert!(is_bad_signature(check(&format!("v1,{}", STANDARD.encode([&bytes[..], &[0]].concat())))));
     }
 
     #[test]
     fn a_wrong_secret_is_rejected() {
-        assert!(is_bad_signature(check_with(
-            OLD_SECRET,
-            ID,
-            "1735689600",
-            SIG,
-            BODY,
-            TS
-        )));
+        assert!(is_bad_signature(check_with(OLD_SECRET, ID, "1735689600", SIG, BODY, TS)));
         // Case matters: the key is the exact string.
-        assert!(is_bad_signature(check_with(
-            &SECRET.to_uppercase(),
-            ID,
-            "1735689600",
-            SIG,
-            BODY,
-            TS
-        )));
+        assert!(is_bad_signature(check_with(&SECRET.to_uppercase(), ID, "1735689600", SIG, BODY, TS)));
     }
 
     #[test]
@@ -318,11 +219,7 @@ mod tests {
         assert_eq!(check(&format!("{forged}  {SIG}  v1,bm90LWEtc2ln")), Ok(()));
         assert_eq!(
             check(&format!("{forged} {forged}")),
-            Err(SignatureError::BadSignature {
-                header: SIGNATURE_HEADER,
-                scheme: "v1",
-                checked: 2
-            })
+            Err(SignatureError::BadSignature { header: SIGNATURE_HEADER, scheme: "v1", checked: 2 })
         );
     }
 
@@ -330,38 +227,19 @@ mod tests {
     fn key_rotation_old_and_new_entries() {
         // During a rotation Whop signs with both secrets; whichever one we hold must verify.
         let both = format!("{OLD_SIG} {SIG}");
-        assert_eq!(
-            check_with(SECRET, ID, "1735689600", &both, BODY, TS),
-            Ok(())
-        );
-        assert_eq!(
-            check_with(OLD_SECRET, ID, "1735689600", &both, BODY, TS),
-            Ok(())
-        );
-        assert!(is_bad_signature(check_with(
-            "ws_some_other_secret",
-            ID,
-            "1735689600",
-            &both,
-            BODY,
-            TS
-        )));
+        assert_eq!(check_with(SECRET, ID, "1735689600", &both, BODY, TS), Ok(()));
+        assert_eq!(check_with(OLD_SECRET, ID, "1735689600", &both, BODY, TS), Ok(()));
+        assert!(is_bad_signature(check_with("ws_some_other_secret", ID, "1735689600", &both, BODY, TS)));
     }
 
     #[test]
     fn other_versions_are_ignored() {
-        assert_eq!(
-            check(&format!("v1a,c29tZS1lZDI1NTE5LXNpZw== {SIG}")),
-            Ok(())
-        );
+        assert_eq!(check(&format!("v1a,c29tZS1lZDI1NTE5LXNpZw== {SIG}")), Ok(()));
         assert_eq!(check(&format!("v2,{} {SIG}", &SIG[3..])), Ok(()));
         // A valid MAC under another version label is not a v1 signature.
         let e = check(&format!("v2,{}", &SIG[3..])).unwrap_err();
         assert_eq!(e.code(), "malformed_header");
-        assert!(
-            e.to_string().contains("no `v1` signature (only `v2`)"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("no `v1` signature (only `v2`)"), "{e}");
     }
 
     #[test]
@@ -370,57 +248,28 @@ mod tests {
         let at = |now: i64| check_with(SECRET, ID, "1735689600", SIG, BODY, now);
         assert_eq!(at(TS + TOLERANCE), Ok(()));
         assert_eq!(at(TS - TOLERANCE), Ok(()));
-        assert_eq!(
-            at(TS + TOLERANCE + 1),
-            Err(SignatureError::TimestampTooOld {
-                age_secs: 301,
-                tolerance_secs: 300
-            })
-        );
+        assert_eq!(at(TS + TOLERANCE + 1), Err(SignatureError::TimestampTooOld { age_secs: 301, tolerance_secs: 300 }));
         assert_eq!(
             at(TS - TOLERANCE - 1),
-            Err(SignatureError::TimestampInFuture {
-                ahead_secs: 301,
-                tolerance_secs: 300
-            })
+            Err(SignatureError::TimestampInFuture { ahead_secs: 301, tolerance_secs: 300 })
         );
         let e = at(TS + 412).unwrap_err();
         assert_eq!(e.http_status(), 401);
-        assert!(
-            e.to_string()
-                .contains("412 s old, more than the 300 s allowed"),
-            "{e}"
-        );
+        assert!(e.to_string().contains("412 s old, more than the 300 s allowed"), "{e}");
     }
 
     #[test]
     fn a_stale_delivery_with_a_bad_signature_reports_the_signature() {
         let forged = "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
-        assert!(is_bad_signature(check_with(
-            SECRET,
-            ID,
-            "1735689600",
-            forged,
-            BODY,
-            TS + 10_000
-        )));
+        assert!(is_bad_signature(check_with(SECRET, ID, "1735689600", forged, BODY, TS + 10_000)));
     }
 
     #[test]
     fn missing_headers() {
         let missing = |header| Err(SignatureError::MissingHeader { header });
-        assert_eq!(
-            verify(SECRET, None, Some("1735689600"), Some(SIG), BODY, TS, 300),
-            missing(ID_HEADER)
-        );
-        assert_eq!(
-            verify(SECRET, Some(ID), None, Some(SIG), BODY, TS, 300),
-            missing(TIMESTAMP_HEADER)
-        );
-        assert_eq!(
-            verify(SECRET, Some(ID), Some("1735689600"), None, BODY, TS, 300),
-            missing(SIGNATURE_HEADER)
-        );
+        assert_eq!(verify(SECRET, None, Some("1735689600"), Some(SIG), BODY, TS, 300), missing(ID_HEADER));
+        assert_eq!(verify(SECRET, Some(ID), None, Some(SIG), BODY, TS, 300), missing(TIMESTAMP_HEADER));
+        assert_eq!(verify(SECRET, Some(ID), Some("1735689600"), None, BODY, TS, 300), missing(SIGNATURE_HEADER));
         let e = verify(SECRET, None, None, None, BODY, TS, 300).unwrap_err();
         assert_eq!((e.code(), e.http_status()), ("missing_header", 400));
     }
@@ -431,33 +280,18 @@ mod tests {
             Err(SignatureError::MalformedHeader { header: h, .. }) => assert_eq!(h, header),
             other => panic!("expected a malformed {header}, got {other:?}"),
         };
-        malformed(
-            check_with(SECRET, "", "1735689600", SIG, BODY, TS),
-            ID_HEADER,
-        );
+        malformed(check_with(SECRET, "", "1735689600", SIG, BODY, TS), ID_HEADER);
         malformed(check_with(SECRET, ID, "", SIG, BODY, TS), TIMESTAMP_HEADER);
-        malformed(
-            check_with(SECRET, ID, "yesterday", SIG, BODY, TS),
-            TIMESTAMP_HEADER,
-        );
-        malformed(
-            check_with(SECRET, ID, "1735689600.5", SIG, BODY, TS),
-            TIMESTAMP_HEADER,
-        );
-        malformed(
-            check_with(SECRET, ID, "-1735689600", SIG, BODY, TS),
-            TIMESTAMP_HEADER,
-        );
+        malformed(check_with(SECRET, ID, "yesterday", SIG, BODY, TS), TIMESTAMP_HEADER);
+        malformed(check_with(SECRET, ID, "1735689600.5", SIG, BODY, TS), TIMESTAMP_HEADER);
+        malformed(check_with(SECRET, ID, "-1735689600", SIG, BODY, TS), TIMESTAMP_HEADER);
         malformed(check(""), SIGNATURE_HEADER);
         malformed(check("   "), SIGNATURE_HEADER);
         malformed(check("garbage"), SIGNATURE_HEADER);
         malformed(check(&SIG[3..]), SIGNATURE_HEADER);
         malformed(check("v1,not base64!!"), SIGNATURE_HEADER);
         malformed(check("v1,"), SIGNATURE_HEADER);
-        malformed(
-            check(",TSa4iJVkpakoHYNk6ZsSIvmvvNu1qrmZnRIXrHO5eZQ="),
-            SIGNATURE_HEADER,
-        );
+        malformed(check(",TSa4iJVkpakoHYNk6ZsSIvmvvNu1qrmZnRIXrHO5eZQ="), SIGNATURE_HEADER);
         let e = check("garbage").unwrap_err();
         assert_eq!(e.http_status(), 400);
         assert!(e.to_string().contains("`v1,<base64>`"), "{e}");
@@ -470,19 +304,13 @@ mod tests {
 
     #[test]
     fn whitespace_around_the_timestamp_is_tolerated() {
-        assert_eq!(
-            check_with(SECRET, ID, " 1735689600 ", SIG, BODY, TS),
-            Ok(())
-        );
+        assert_eq!(check_with(SECRET, ID, " 1735689600 ", SIG, BODY, TS), Ok(()));
     }
 
     #[test]
     fn an_empty_secret_never_verifies() {
         // An HMAC under the empty key is computable by anyone.
         let sig = sign("", ID, TS, BODY);
-        assert_eq!(
-            check_with("", ID, "1735689600", &sig, BODY, TS),
-            Err(SignatureError::NoSecret)
-        );
+        assert_eq!(check_with("", ID, "1735689600", &sig, BODY, TS), Err(SignatureError::NoSecret));
     }
 }
