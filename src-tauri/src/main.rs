@@ -112,13 +112,13 @@ fn tray(app: &AppHandle) -> tauri::Result<()> {
     let open = MenuItem::with_id(app, "open", "Open Faurya", true, None::<&str>)?;
     let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
     let menu = Menu::with_items(app, &[&open, &quit])?;
-    let mut builder = TrayIconBuilder::with_id("faurya").tooltip("Faurya").menu(&menu).on_menu_event(
-        |app, event| match event.id().as_ref() {
+    let mut builder = TrayIconBuilder::with_id("faurya").tooltip("Faurya").menu(&menu).on_menu_event(|app, event| {
+        match event.id().as_ref() {
             "open" => show_main_window(app),
             "quit" => app.exit(0),
             _ => {}
-        },
-    );
+        }
+    });
     if let Some(icon) = app.default_window_icon() {
         builder = builder.icon(icon.clone());
     }
