@@ -21,31 +21,7 @@ pub struct BoundAddrs {
     pub admin: SocketAddr,
 }
 
-/// Something the UI should refresh for; sent to `/api/stream` subscribers and the desktop shell.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LiveEvent {
-    Settings,
-    Connection(String),
-    Delivery(i64),
-    Rejected(i64),
-    Payment(i64),
-    /// The tunnel's status changed; data is the new state (`starting`, `up`, ...).
-    Tunnel(&'static str),
-}
-
-impl LiveEvent {
-    /// The SSE event name and data the UI listens for.
-    pub fn name_and_id(&self) -> (&'static str, String) {
-        match self {
-            LiveEvent::Settings => ("settings", "settings".into()),
-            LiveEvent::Connection(id) => ("connection", id.clone()),
-            LiveEvent::Delivery(id) => ("delivery", format!("d_{id}")),
-            LiveEvent::Rejected(id) => ("delivery", format!("r_{id}")),
-            LiveEvent::Payment(id) => ("payment", id.to_string()),
-            LiveEvent::Tunnel(state) => ("tunnel", state.to_string()),
-        }
-    }
-}
+pub use crate::live::LiveEvent;
 
 /// Shared state of every handler; cheap to clone.
 #[derive(Clone)]
@@ -68,6 +44,8 @@ pub struct AppState {
     pub tunnel: Arc<crate::tunnel::Tunnel>,
     /// Keeps provider webhooks pointed at the public URL.
     pub webhook_sync: Arc<crate::webhook_sync::WebhookSync>,
+    /// Sites, the event endpoint and sessions.
+    pub tracking: Arc<crate::tracking::Tracking>,
 }
 
 impl AppState {
@@ -133,6 +111,7 @@ pub struct RunningApp {
     pub key_source: KeySource,
     state: AppState,
     cancel: CancellationToken,
+    collector_stop: CancellationToken,
     tasks: JoinSet<()>,
 }
 
@@ -162,6 +141,7 @@ impl RunningApp {
     pub async fn shutdown(mut self) {
         self.cancel.cancel();
         while self.tasks.join_next().await.is_some() {}
+        self.collector_stop.cancel();
         self.state.store.close().await;
         tracing::info!("stopped");
     }
@@ -204,6 +184,17 @@ impl App {
             .map_err(|e| StartError::Task(format!("HTTP client: {e}")))?;
         let tunnel = Arc::new(crate::tunnel::Tunnel::new(tunnel_settings, live.clone()));
         let cancel = CancellationToken::new();
+        let sealer = Arc::new(sealer);
+        // Its own token: the event queue must drain after the listeners have stopped taking
+        // requests, not race them.
+        let collector_stop = CancellationToken::new();
+        let tracking = Arc::new(crate::tracking::Tracking::new(
+            store.clone(),
+            sealer.clone(),
+            live.clone(),
+            collector_stop.clone(),
+        ));
+        tracking.sites.ensure_first().await.map_err(|e| StartError::Task(format!("first site: {e}")))?;
         let state = AppState {
             shutdown: cancel.clone(),
             http,
@@ -213,11 +204,12 @@ impl App {
             admin: Arc::new(AdminAccess::new(token, addrs.admin.port(), config.admin_host.clone())),
             config,
             store,
-            sealer: Arc::new(sealer),
+            sealer,
             addrs,
             live,
             tunnel: tunnel.clone(),
             webhook_sync: Arc::default(),
+            tracking,
         };
 
         let mut tasks = JoinSet::new();
@@ -242,7 +234,7 @@ impl App {
         }
         tasks.spawn(tunnel.supervise(tunnel_env, cancel.clone()));
         tasks.spawn(crate::webhook_sync::run(state.clone()));
-        Ok(RunningApp { addrs, key_source, state, cancel, tasks })
+        Ok(RunningApp { addrs, key_source, state, cancel, collector_stop, tasks })
     }
 }
 

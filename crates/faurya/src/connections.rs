@@ -34,6 +34,7 @@ pub struct ConnectionView {
     pub last_delivery_at: Option<String>,
     pub deliveries: i64,
     pub sync: SyncView,
+    pub site_id: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -56,6 +57,7 @@ impl From<ConnectionRow> for ConnectionView {
             created_at: rfc3339(row.created_at),
             last_delivery_at: row.last_delivery_at.map(rfc3339),
             deliveries: row.deliveries,
+            site_id: row.site_id,
             sync: SyncView {
                 state: row.sync_state,
                 error: row.sync_error,
@@ -72,6 +74,8 @@ pub struct ConnectRequest {
     pub api_key: Secret,
     /// The Whop Company ID; Paddle keys address one account, so there is none.
     pub account_id: Option<String>,
+    /// The site whose payments these are.
+    pub site_id: String,
 }
 
 /// Paddle has no account id to key uniqueness on: one Paddle connection per environment.
@@ -202,9 +206,14 @@ fn new_connection_id() -> Result<String, ApiError> {
     Ok(format!("con_{}", hex::encode(bytes)))
 }
 
-pub async fn list(state: &AppState) -> Result<Vec<ConnectionView>, ApiError> {
+/// Active connections, of one site when `site` is given.
+pub async fn list(state: &AppState, site: Option<&str>) -> Result<Vec<ConnectionView>, ApiError> {
     let rows = state.store.read(rows::list_active).await?;
-    Ok(rows.into_iter().map(ConnectionView::from).collect())
+    Ok(rows
+        .into_iter()
+        .filter(|row| site.is_none_or(|site| row.site_id.as_deref() == Some(site)))
+        .map(ConnectionView::from)
+        .collect())
 }
 
 pub async fn get_view(state: &AppState, id: &str) -> Result<ConnectionView, ApiError> {
@@ -243,8 +252,8 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
         ),
     };
     {
-        let (id, account_id, key_last4) =
-            (id.clone(), account_id.clone(), crate::secrets::last4(request.api_key.expose()));
+        let (id, account_id, key_last4, site_id) =
+            (id.clone(), account_id.clone(), crate::secrets::last4(request.api_key.expose()), request.site_id.clone());
         let environment = request.environment.as_str();
         state
             .store
@@ -258,6 +267,7 @@ pub async fn connect(state: &AppState, request: ConnectRequest) -> Result<Connec
                         account_id: &account_id,
                         key_last4: &key_last4,
                         api_key_sealed: &sealed_key,
+                        site_id: &site_id,
                     },
                     || already,
                 )

@@ -7,14 +7,17 @@
 //! [`App`] and opens a window on its admin URL.
 
 pub mod app;
+pub mod attribution;
 pub mod config;
 pub mod connections;
 pub mod http;
 pub mod ingest;
+pub mod live;
 pub mod money;
 pub mod providers;
 pub mod secrets;
 pub mod store;
+pub mod tracking;
 pub mod tunnel;
 pub mod webhook_sync;
 

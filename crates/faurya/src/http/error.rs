@@ -41,6 +41,14 @@ pub enum ApiError {
     Invalid(FieldErrors),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// Refused for who is asking (a page on a domain the site does not list, a wrong key).
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("Too many requests from this address; try again in {retry_after_secs} s.")]
+    TooManyRequests { retry_after_secs: u64 },
+    /// Faurya cannot take this now (the store is saturated); the sender should retry.
+    #[error("{message}")]
+    Unavailable { message: String, retry_after_secs: u64 },
     #[error("{0}")]
     PublicUrlMissing(String),
     #[error("{0}")]
@@ -84,6 +92,9 @@ impl ApiError {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::PublicUrlMissing(_) => StatusCode::PRECONDITION_FAILED,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -107,6 +118,9 @@ impl ApiError {
             ApiError::BadRequest { code, .. } => code,
             ApiError::Invalid(_) => "invalid_input",
             ApiError::Conflict { code, .. } => code,
+            ApiError::Forbidden { code, .. } => code,
+            ApiError::TooManyRequests { .. } => "rate_limited",
+            ApiError::Unavailable { .. } => "unavailable",
             ApiError::PublicUrlMissing(_) => "public_url_missing",
             ApiError::Gone(_) => "gone",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -145,7 +159,17 @@ impl IntoResponse for ApiError {
         if let ApiError::Invalid(fields) = &self {
             error["fields"] = json!(fields);
         }
-        (status, Json(json!({ "error": error }))).into_response()
+        let retry_after = match &self {
+            ApiError::TooManyRequests { retry_after_secs } | ApiError::Unavailable { retry_after_secs, .. } => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        };
+        let mut response = (status, Json(json!({ "error": error }))).into_response();
+        if let Some(secs) = retry_after {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
+        response
     }
 }
 

@@ -1,10 +1,14 @@
-//! The public listener: what the internet reaches through the tunnel. Only webhook receivers
-//! and a health check live here.
+//! The public listener: what the internet reaches through the tunnel. Webhook receivers, the
+//! tracking script and its event endpoint, and a health check; nothing of the admin side.
 
 use std::net::SocketAddr;
 
+use std::net::IpAddr;
+
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::CONTENT_LENGTH;
+use axum::http::header::{self, CONTENT_LENGTH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde_json::{Value, json};
@@ -20,6 +24,8 @@ pub fn router(state: AppState) -> Router {
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/webhooks/{provider}/{connection_id}", post(webhook))
+        .route("/js/script.js", get(script))
+        .route("/api/event", post(event).options(event_preflight))
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed);
     super::public_stack(routes, state)
@@ -51,4 +57,90 @@ async fn webhook(
     };
     let incoming = Incoming { headers: parts.headers, body, remote, received_at };
     Ok(Json(ingest::receive(&state, provider, &connection_id, incoming).await?))
+}
+
+/// `GET /js/script.js`: the tracker. Cached for an hour by browsers and CDNs; the ETag lets a
+/// proxy revalidate cheaply.
+async fn script(headers: HeaderMap) -> Response {
+    const ETAG: &str = concat!("\"faurya-", env!("CARGO_PKG_VERSION"), "\"");
+    if headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == ETAG.as_bytes()) {
+        return (StatusCode::NOT_MODIFIED, [(header::ETAG, ETAG)]).into_response();
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+            (header::ETAG, ETAG),
+            // The script is loaded cross-origin by the founder's pages.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*"),
+        ],
+        crate::tracking::SCRIPT,
+    )
+        .into_response()
+}
+
+/// `POST /api/event`: one pageview or goal from the script (sent as `text/plain` JSON, so the
+/// browser needs no preflight). 202 with the attribution token once stored.
+async fn event(State(state): State<AppState>, request: Request) -> Response {
+    let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let (parts, body) = request.into_parts();
+    let limit = crate::tracking::event::BODY_LIMIT;
+    let declared: Option<u64> =
+        parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
+    let answer = match declared {
+        Some(size) if size > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
+        _ => match axum::body::to_bytes(body, limit).await {
+            Err(_) => Err(ApiError::PayloadTooLarge { limit }),
+            Ok(body) => {
+                let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+                let request = crate::tracking::EventRequest {
+                    body: &body,
+                    origin: header(header::ORIGIN),
+                    user_agent: header(header::USER_AGENT),
+                    client: client_addr(remote, &parts.headers),
+                };
+                state.tracking.collect(request).await
+            }
+        },
+    };
+    let mut response = match answer {
+        Ok(collected) => (StatusCode::ACCEPTED, Json(collected)).into_response(),
+        Err(error) => error.into_response(),
+    };
+    allow_any_origin(response.headers_mut());
+    response
+}
+
+/// A preflight only happens when a caller sends something other than `text/plain`; answer it
+/// so a hand-written `fetch` with `application/json` works too.
+async fn event_preflight() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    allow_any_origin(headers);
+    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static("POST"));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static("content-type"));
+    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+    response
+}
+
+/// Every page may read the answer (no cookies or credentials are involved): a page of a domain
+/// the site does not list then sees its 403 and its reason instead of a network error.
+fn allow_any_origin(headers: &mut HeaderMap) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*"));
+}
+
+/// The visitor's address for the rate limit. Behind a tunnel every request comes from
+/// loopback (the tunnel client), so there — and only there — the tunnel's forwarding headers
+/// are believed: `CF-Connecting-IP` (Cloudflare), else the first `X-Forwarded-For` entry.
+fn client_addr(remote: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr> {
+    let remote = remote?.ip();
+    if !remote.is_loopback() {
+        return Some(remote);
+    }
+    let forwarded = headers
+        .get("cf-connecting-ip")
+        .and_then(|v| v.to_str().ok())
+        .or_else(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()))
+        .and_then(|v| v.trim().parse().ok());
+    Some(forwarded.unwrap_or(remote))
 }

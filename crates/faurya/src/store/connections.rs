@@ -22,13 +22,14 @@ pub struct ConnectionRow {
     pub sync_updated_at: Option<i64>,
     pub created_at: i64,
     pub removed_at: Option<i64>,
+    pub site_id: Option<String>,
     /// Filled by the list query only.
     pub last_delivery_at: Option<i64>,
     pub deliveries: i64,
 }
 
 const COLUMNS: &str = "id, provider, environment, account_id, key_last4, api_key_sealed, webhook_secret_sealed, \
-     webhook_id, webhook_url, status, sync_state, sync_error, sync_updated_at, created_at, removed_at";
+     webhook_id, webhook_url, status, sync_state, sync_error, sync_updated_at, created_at, removed_at, site_id";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRow> {
     Ok(ConnectionRow {
@@ -47,6 +48,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRow> {
         sync_updated_at: row.get(12)?,
         created_at: row.get(13)?,
         removed_at: row.get(14)?,
+        site_id: row.get(15)?,
         last_delivery_at: None,
         deliveries: 0,
     })
@@ -59,15 +61,26 @@ pub struct NewConnection<'a> {
     pub account_id: &'a str,
     pub key_last4: &'a str,
     pub api_key_sealed: &'a [u8],
+    pub site_id: &'a str,
 }
 
 /// Reserves the account before the provider is called, so a double click or a second tab
 /// cannot create a second webhook: the unique index refuses the second reservation.
 pub fn insert_pending(conn: &Connection, new: &NewConnection<'_>, already: impl FnOnce() -> String) -> Result<()> {
     let inserted = conn.execute(
-        "INSERT INTO connections (id, provider, environment, account_id, key_last4, api_key_sealed, status, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)",
-        params![new.id, new.provider, new.environment, new.account_id, new.key_last4, new.api_key_sealed, now_ms()],
+        "INSERT INTO connections (id, provider, environment, account_id, key_last4, api_key_sealed, status, created_at,
+                                  site_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7, ?8)",
+        params![
+            new.id,
+            new.provider,
+            new.environment,
+            new.account_id,
+            new.key_last4,
+            new.api_key_sealed,
+            now_ms(),
+            new.site_id
+        ],
     );
     match inserted {
         Ok(_) => Ok(()),
@@ -118,8 +131,8 @@ pub fn list_active(conn: &Connection) -> Result<Vec<ConnectionRow>> {
     ))?;
     let rows = stmt.query_map([], |row| {
         let mut c = from_row(row)?;
-        c.last_delivery_at = row.get(15)?;
-        c.deliveries = row.get(16)?;
+        c.last_delivery_at = row.get(16)?;
+        c.deliveries = row.get(17)?;
         Ok(c)
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)

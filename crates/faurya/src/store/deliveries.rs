@@ -50,8 +50,8 @@ pub fn insert(conn: &Connection, new: &NewDelivery<'_>) -> Result<Inserted> {
     let note = original.map(|of| format!("repeat of d_{of}: same delivery id, not processed again"));
     conn.execute(
         "INSERT INTO deliveries (connection_id, provider, delivery_id, event_type, received_at, headers, body, status,
-                                 duplicate_of, note)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                                 duplicate_of, note, site_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, (SELECT site_id FROM connections WHERE id = ?1))",
         params![
             new.connection_id,
             new.provider,
@@ -170,6 +170,7 @@ pub struct Filter {
     pub event_type: Option<String>,
     /// Words to find in raw bodies.
     pub query: Option<String>,
+    pub site: Option<String>,
 }
 
 /// A page of deliveries, newest (highest id) first, with ids below `before`.
@@ -193,9 +194,12 @@ pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usiz
             format!("SELECT {columns} FROM deliveries d WHERE d.id < ?1")
         }
     };
-    for (column, value) in
-        [("provider", &filter.provider), ("status", &filter.status), ("event_type", &filter.event_type)]
-    {
+    for (column, value) in [
+        ("provider", &filter.provider),
+        ("status", &filter.status),
+        ("event_type", &filter.event_type),
+        ("site_id", &filter.site),
+    ] {
         if let Some(value) = value {
             args.push(value.clone().into());
             sql.push_str(&format!(" AND d.{column} = ?{}", args.len()));
@@ -309,6 +313,7 @@ pub fn list_rejections(
     conn: &Connection,
     provider: Option<&str>,
     query: Option<&str>,
+    site: Option<&str>,
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<RejectionRow>> {
@@ -318,9 +323,10 @@ pub fn list_rejections(
         "SELECT {REJECTION_COLUMNS} FROM rejected_deliveries
          WHERE id < ?1 AND (?2 IS NULL OR provider = ?2)
            AND (?3 IS NULL OR CAST(body AS TEXT) LIKE ?3 ESCAPE '\\' OR reason LIKE ?3 ESCAPE '\\')
+           AND (?5 IS NULL OR connection_id IN (SELECT id FROM connections WHERE site_id = ?5))
          ORDER BY id DESC LIMIT ?4"
     ))?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, like, limit as i64], rejection)?;
+    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, like, limit as i64, site], rejection)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

@@ -13,6 +13,7 @@ use super::{Result, StoreError};
 const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_delivery_search.sql")),
+    M::up(include_str!("../../migrations/0003_tracking.sql")),
 ];
 
 /// The schema version this build writes.

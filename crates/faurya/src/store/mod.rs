@@ -12,7 +12,9 @@ mod writer;
 pub mod connections;
 pub mod deliveries;
 pub mod payments;
+pub mod sessions;
 pub mod settings;
+pub mod sites;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

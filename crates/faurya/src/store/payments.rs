@@ -72,8 +72,9 @@ pub fn apply_payment(
         conn.execute(
             "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
                                    visitor_id, session_id, attribution_token, order_id, customer_email, paid_at,
-                                   created_at, updated_at, delivery_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14)",
+                                   created_at, updated_at, delivery_id, site_id)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14,
+                     (SELECT site_id FROM connections WHERE id = ?2))",
             params![
                 provider,
                 connection_id,
@@ -198,6 +199,7 @@ pub struct PaymentRow {
     pub paid_at: Option<i64>,
     pub created_at: i64,
     pub delivery_id: Option<i64>,
+    pub site_id: Option<String>,
     pub refunds: Vec<RefundRow>,
 }
 
@@ -216,7 +218,7 @@ const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.connection_id, p.provider_pay
      (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r
        WHERE r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), \
      p.visitor_id, p.session_id, p.attribution_token, p.order_id, p.customer_email, p.paid_at, p.created_at, \
-     p.delivery_id";
+     p.delivery_id, p.site_id";
 
 fn payment(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
     Ok(PaymentRow {
@@ -236,6 +238,7 @@ fn payment(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         paid_at: row.get(13)?,
         created_at: row.get(14)?,
         delivery_id: row.get(15)?,
+        site_id: row.get(16)?,
         refunds: Vec::new(),
     })
 }
@@ -262,13 +265,19 @@ fn with_refunds(conn: &Connection, mut payments: Vec<PaymentRow>) -> Result<Vec<
 }
 
 /// A page of payments, newest first, with ids below `before`.
-pub fn list(conn: &Connection, provider: Option<&str>, before: Option<i64>, limit: usize) -> Result<Vec<PaymentRow>> {
+pub fn list(
+    conn: &Connection,
+    provider: Option<&str>,
+    site: Option<&str>,
+    before: Option<i64>,
+    limit: usize,
+) -> Result<Vec<PaymentRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments p
-         WHERE p.id < ?1 AND (?2 IS NULL OR p.provider = ?2)
+         WHERE p.id < ?1 AND (?2 IS NULL OR p.provider = ?2) AND (?4 IS NULL OR p.site_id = ?4)
          ORDER BY p.id DESC LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, limit as i64], payment)?;
+    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, limit as i64, site], payment)?;
     with_refunds(conn, rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -295,17 +304,17 @@ pub struct CurrencyTotals {
 /// Per currency: totals over all time, and over payments made since `since` (unix ms). A
 /// payment's time is when it was paid, else when it was recorded. Two scans without a join:
 /// payments grouped by currency, then the (far fewer) counted refunds joined to their payments.
-pub fn totals(conn: &Connection, since: i64) -> Result<Vec<(CurrencyTotals, CurrencyTotals)>> {
+pub fn totals(conn: &Connection, since: i64, site: Option<&str>) -> Result<Vec<(CurrencyTotals, CurrencyTotals)>> {
     let mut stmt = conn.prepare(
         "SELECT currency, count(*), sum(a), sum(amount_minor), sum(w), sum(w * a), sum(w * amount_minor)
          FROM (SELECT currency, amount_minor,
                       (visitor_id IS NOT NULL OR session_id IS NOT NULL OR attribution_token IS NOT NULL) AS a,
                       (coalesce(paid_at, created_at) >= ?1) AS w
-               FROM payments)
+               FROM payments WHERE ?2 IS NULL OR site_id = ?2)
          GROUP BY currency ORDER BY sum(amount_minor) DESC",
     )?;
     let mut out: Vec<(CurrencyTotals, CurrencyTotals)> = stmt
-        .query_map([since], |r| {
+        .query_map(params![since, site], |r| {
             let currency: String = r.get(0)?;
             let totals = |payments, attributed, gross| CurrencyTotals {
                 currency: currency.clone(),
@@ -321,10 +330,10 @@ pub fn totals(conn: &Connection, since: i64) -> Result<Vec<(CurrencyTotals, Curr
         "SELECT p.currency, sum(r.amount_minor),
                 sum(CASE WHEN coalesce(p.paid_at, p.created_at) >= ?1 THEN r.amount_minor ELSE 0 END)
          FROM refunds r JOIN payments p ON p.provider = r.provider AND p.provider_payment_id = r.provider_payment_id
-         WHERE r.counts = 1 GROUP BY p.currency",
+         WHERE r.counts = 1 AND (?2 IS NULL OR p.site_id = ?2) GROUP BY p.currency",
     )?;
-    let refunded =
-        refunds.query_map([since], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+    let refunded = refunds
+        .query_map(params![since, site], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
     for row in refunded {
         let (currency, all_time, window) = row?;
         if let Some((a, w)) = out.iter_mut().find(|(a, _)| a.currency == currency) {
@@ -336,15 +345,15 @@ pub fn totals(conn: &Connection, since: i64) -> Result<Vec<(CurrencyTotals, Curr
 }
 
 /// Net revenue per UTC day and currency since `since` (unix ms): (day start ms, currency, net).
-pub fn daily_net(conn: &Connection, since: i64) -> Result<Vec<(i64, String, i64)>> {
+pub fn daily_net(conn: &Connection, since: i64, site: Option<&str>) -> Result<Vec<(i64, String, i64)>> {
     // `coalesce(paid_at, created_at)` is indexed (migration 0002), so only the window is read.
     let mut stmt = conn.prepare(
         "SELECT (coalesce(p.paid_at, p.created_at) / 86400000) * 86400000 AS day, p.currency,
                 sum(p.amount_minor - coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider
                     AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), 0))
-         FROM payments p WHERE coalesce(p.paid_at, p.created_at) >= ?1
+         FROM payments p WHERE coalesce(p.paid_at, p.created_at) >= ?1 AND (?2 IS NULL OR p.site_id = ?2)
          GROUP BY day, p.currency ORDER BY day",
     )?;
-    let rows = stmt.query_map([since], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map(params![since, site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

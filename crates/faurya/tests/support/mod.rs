@@ -101,6 +101,10 @@ impl TestApp {
         self.send_json(reqwest::Method::POST, path, body).await
     }
 
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.send_json(reqwest::Method::PATCH, path, body).await
+    }
+
     pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
         let response = self.client.delete(self.api(path)).bearer_auth(TOKEN).send().await.expect("request");
         split(response).await

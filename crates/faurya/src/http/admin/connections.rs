@@ -22,8 +22,27 @@ pub fn router() -> Router<AppState> {
         .route("/connections/{id}", delete(remove).get(show))
 }
 
-async fn list(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({ "connections": connections::list(&state).await? })))
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    site: Option<String>,
+}
+
+async fn list(State(state): State<AppState>, QueryParams(q): QueryParams<ListQuery>) -> Result<Json<Value>, ApiError> {
+    let site = q.site.filter(|s| !s.is_empty());
+    Ok(Json(json!({ "connections": connections::list(&state, site.as_deref()).await? })))
+}
+
+/// The optional `site_id` of a connect form; a wrong type is a field error.
+fn site_field(value: Option<&Value>, fields: &mut FieldErrors) -> Option<String> {
+    match value {
+        None | Some(Value::Null) => None,
+        Some(Value::String(id)) if !id.is_empty() => Some(id.clone()),
+        Some(_) => {
+            fields.insert("site_id", "Give the id of one of your sites (site_…).".into());
+            None
+        }
+    }
 }
 
 async fn show(
@@ -39,12 +58,14 @@ struct WhopForm {
     api_key: Option<Value>,
     company_id: Option<Value>,
     environment: Option<Value>,
+    site_id: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct PaddleForm {
     api_key: Option<Value>,
     environment: Option<Value>,
+    site_id: Option<Value>,
 }
 
 async fn connect_whop(
@@ -55,6 +76,7 @@ async fn connect_whop(
     let api_key = api_key(form.api_key.as_ref(), "Whop API Key", &mut fields);
     let company_id = whop_company_id(form.company_id.as_ref(), &mut fields);
     let environment = environment(form.environment.as_ref(), "Production", &mut fields);
+    let site = site_field(form.site_id.as_ref(), &mut fields);
     if !fields.is_empty() {
         return Err(ApiError::Invalid(fields));
     }
@@ -63,6 +85,7 @@ async fn connect_whop(
         environment: environment.expect("validated"),
         api_key: api_key.expect("validated"),
         account_id: company_id,
+        site_id: state.tracking.sites.resolve_for_connection(site).await?,
     };
     Ok((StatusCode::CREATED, Json(connections::connect(&state, request).await?)))
 }
@@ -89,6 +112,7 @@ async fn connect_paddle(
             fields.insert("environment", message.into());
         }
     }
+    let site = site_field(form.site_id.as_ref(), &mut fields);
     if !fields.is_empty() {
         return Err(ApiError::Invalid(fields));
     }
@@ -97,6 +121,7 @@ async fn connect_paddle(
         environment: environment.expect("validated"),
         api_key: api_key.expect("validated"),
         account_id: None,
+        site_id: state.tracking.sites.resolve_for_connection(site).await?,
     };
     Ok((StatusCode::CREATED, Json(connections::connect(&state, request).await?)))
 }

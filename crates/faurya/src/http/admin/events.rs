@@ -42,6 +42,7 @@ struct ListQuery {
     q: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
+    site: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -152,6 +153,7 @@ async fn list(
         return Err(ApiError::field("status", format!("Use one of: {}.", STATUSES.join(", "))));
     }
     let event_type = nonempty(query.event_type);
+    let site = nonempty(query.site);
     let q = nonempty(query.q);
     if q.as_ref().is_some_and(|q| q.len() > 200) {
         return Err(ApiError::field("q", "Search for at most 200 characters."));
@@ -171,14 +173,26 @@ async fn list(
         .store
         .read(move |conn| {
             let delivered = if want_deliveries {
-                let filter =
-                    Filter { provider: provider.clone(), status: status.clone(), event_type, query: q.clone() };
+                let filter = Filter {
+                    provider: provider.clone(),
+                    status: status.clone(),
+                    event_type,
+                    query: q.clone(),
+                    site: site.clone(),
+                };
                 deliveries::list(conn, &filter, Some(cursor.deliveries), limit + 1)?
             } else {
                 Vec::new()
             };
             let rejected = if want_rejected {
-                deliveries::list_rejections(conn, provider.as_deref(), q.as_deref(), Some(cursor.rejected), limit + 1)?
+                deliveries::list_rejections(
+                    conn,
+                    provider.as_deref(),
+                    q.as_deref(),
+                    site.as_deref(),
+                    Some(cursor.rejected),
+                    limit + 1,
+                )?
             } else {
                 Vec::new()
             };

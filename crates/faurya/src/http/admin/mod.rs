@@ -6,7 +6,9 @@ mod events;
 mod health;
 mod payments;
 mod settings;
+mod sites;
 mod stream;
+mod traffic;
 mod tunnel;
 
 use axum::Router;
@@ -25,6 +27,8 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::router())
         .merge(stream::router())
         .merge(tunnel::router())
+        .merge(sites::router())
+        .merge(traffic::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.

@@ -50,6 +50,7 @@ pub struct PaymentView {
     paid_at: Option<String>,
     created_at: String,
     delivery_id: Option<String>,
+    site_id: Option<String>,
     refunds: Vec<RefundView>,
 }
 
@@ -74,6 +75,7 @@ impl From<PaymentRow> for PaymentView {
             paid_at: p.paid_at.map(rfc3339),
             created_at: rfc3339(p.created_at),
             delivery_id: p.delivery_id.map(|id| format!("d_{id}")),
+            site_id: p.site_id,
             refunds: p
                 .refunds
                 .into_iter()
@@ -96,6 +98,7 @@ struct ListQuery {
     provider: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
+    site: Option<String>,
 }
 
 async fn list(
@@ -116,7 +119,11 @@ async fn list(
         ),
         None => None,
     };
-    let mut rows = state.store.read(move |conn| payments::list(conn, provider.as_deref(), before, limit + 1)).await?;
+    let site = query.site.filter(|s| !s.is_empty());
+    let mut rows = state
+        .store
+        .read(move |conn| payments::list(conn, provider.as_deref(), site.as_deref(), before, limit + 1))
+        .await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
     let next_cursor = if more { rows.last().map(|p| p.id.to_string()) } else { None };
@@ -134,6 +141,7 @@ async fn show(State(state): State<AppState>, PathParams(id): PathParams<i64>) ->
 struct SummaryQuery {
     /// Days back from now for the daily series (default 30, at most 366).
     days: Option<i64>,
+    site: Option<String>,
 }
 
 /// Totals per currency (all time and within the window) and net revenue per day, computed in
@@ -148,11 +156,13 @@ async fn summary(
     }
     let day_ms = 86_400_000;
     let since = (now_ms() / day_ms - (days - 1)) * day_ms;
+    let site = query.site.filter(|s| !s.is_empty());
     let (all_time, window, daily) = state
         .store
         .read(move |conn| {
-            let (all_time, window) = payments::totals(conn, since)?.into_iter().unzip::<_, _, Vec<_>, Vec<_>>();
-            Ok((all_time, window, payments::daily_net(conn, since)?))
+            let site = site.as_deref();
+            let (all_time, window) = payments::totals(conn, since, site)?.into_iter().unzip::<_, _, Vec<_>, Vec<_>>();
+            Ok((all_time, window, payments::daily_net(conn, since, site)?))
         })
         .await?;
     let totals = |rows: Vec<payments::CurrencyTotals>| -> Vec<Value> {
