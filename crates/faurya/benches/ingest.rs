@@ -9,42 +9,18 @@
 //! Run: `cargo bench -p faurya --bench ingest` (optionally `-- <deliveries> <concurrency,...>`).
 //! Prints a Markdown table for docs/BENCHMARKS.md.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use faurya::providers::whop::signature::sign;
 use faurya::{App, Config};
 use serde_json::json;
+use support::{Stats, load};
 
 const KEY: &str = "whop_bench_key_0123456789abcdef";
 const COMPANY: &str = "biz_bench";
-
-struct Stats {
-    label: String,
-    count: usize,
-    elapsed: Duration,
-    latencies: Vec<Duration>,
-}
-
-impl Stats {
-    fn row(&mut self) -> String {
-        self.latencies.sort();
-        let pct = |p: f64| {
-            let i = ((self.latencies.len() as f64 * p).ceil() as usize).saturating_sub(1).min(self.latencies.len() - 1);
-            self.latencies[i].as_secs_f64() * 1000.0
-        };
-        format!(
-            "| {} | {} | {:.0} | {:.2} | {:.2} | {:.2} |",
-            self.label,
-            self.count,
-            self.count as f64 / self.elapsed.as_secs_f64(),
-            pct(0.50),
-            pct(0.99),
-            pct(1.0)
-        )
-    }
-}
 
 /// A 2 KiB `payment.succeeded` body with unique ids.
 fn body(i: usize) -> String {
@@ -54,38 +30,6 @@ fn body(i: usize) -> String {
     let tail = r#""}}"#;
     let pad = 2048usize.saturating_sub(head.len() + tail.len());
     format!("{head}{}{tail}", "x".repeat(pad))
-}
-
-async fn load(label: &str, url: &str, requests: Vec<(Vec<(String, String)>, String)>, concurrency: usize) -> Stats {
-    let client = reqwest::Client::builder().pool_max_idle_per_host(concurrency).build().unwrap();
-    let queue = Arc::new(tokio::sync::Mutex::new(requests.into_iter().enumerate()));
-    let started = Instant::now();
-    let mut workers = Vec::new();
-    for _ in 0..concurrency {
-        let (client, queue, url) = (client.clone(), queue.clone(), url.to_string());
-        workers.push(tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            loop {
-                let Some((_, (headers, body))) = queue.lock().await.next() else { break };
-                let mut request = client.post(&url).body(body);
-                for (k, v) in headers {
-                    request = request.header(k, v);
-                }
-                let t = Instant::now();
-                let response = request.send().await.expect("request");
-                let status = response.status();
-                let _ = response.bytes().await;
-                latencies.push(t.elapsed());
-                assert!(status.is_success(), "{status}");
-            }
-            latencies
-        }));
-    }
-    let mut latencies = Vec::new();
-    for w in workers {
-        latencies.extend(w.await.unwrap());
-    }
-    Stats { label: label.to_string(), count: latencies.len(), elapsed: started.elapsed(), latencies }
 }
 
 async fn bare_axum() -> SocketAddr {

@@ -59,6 +59,8 @@ CREATE TABLE sessions (
 
 CREATE INDEX sessions_by_time ON sessions (site_id, started_at);
 CREATE INDEX sessions_by_visitor ON sessions (site_id, visitor_id, started_at);
+-- A session looked up by the browser's id alone (payments carry it without a site).
+CREATE INDEX sessions_by_session_id ON sessions (session_id);
 
 -- Every accepted event (pageview or goal), in its session.
 CREATE TABLE events (

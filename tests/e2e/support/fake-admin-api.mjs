@@ -3,6 +3,10 @@
 // made to answer on demand (a build without the later endpoints, a 422 field error, the tunnel
 // settings before they land); support/preview.mjs uses its sample data to render every page
 // without Rust. Everything else is tested against the real backend.
+//
+// Tracking (sites, sessions, traffic, live visitors, install) follows the admin API contract of
+// the tracking work: several sites, ~200 sessions of the main site over 30 days with a believable
+// channel mix (a Hacker News launch day among them), all relative to Date.now().
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -18,7 +22,7 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel'];
+const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites'];
 
 function json(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -43,19 +47,22 @@ function masked(key) {
 const iso = (d) => new Date(d).toISOString();
 
 /** Build a signed-looking delivery the way a provider would send it. */
-export function makeDelivery(state, { provider = 'whop', type = 'payment.succeeded', status = 'processed', at = Date.now(), amount = 1043, currency = 'USD', attributed = true, error = null, connectionId } = {}) {
+export function makeDelivery(state, { provider = 'whop', type = 'payment.succeeded', status = 'processed', at = Date.now(), amount = 1043, currency = 'USD', attributed = true, error = null, connectionId, visit = null } = {}) {
   const n = ++state.seq;
+  const visitorId = visit?.visitor_id ?? `v_${n}a7c2`;
+  const sessionId = visit?.id ?? `s_${n}b91e`;
   const isRejected = status === 'rejected';
   const id = isRejected ? `r_${n}` : `d_${n}`;
   const deliveryId = provider === 'whop' ? `msg_${createHash('sha1').update(String(n)).digest('hex').slice(0, 24)}` : `evt_01h${n}x${n}k`;
   const payId = provider === 'whop' ? `pay_${n}Zx${n}` : `txn_01h${n}q${n}`;
-  const meta = attributed ? { faurya_visitor_id: `v_${n}a7c2`, faurya_session_id: `s_${n}b91e` } : {};
+  const meta = attributed ? { faurya_visitor_id: visitorId, faurya_session_id: sessionId } : {};
   const body =
     provider === 'whop'
       ? { id: deliveryId, api_version: 'v1', type, timestamp: iso(at), data: { id: payId, status: 'paid', currency: currency.toLowerCase(), total: Number(amount) / 100, metadata: meta, user: { email: `buyer${n}@example.com` } } }
-      : { event_id: deliveryId, event_type: type, occurred_at: iso(at), notification_id: `ntf_${n}`, data: { id: payId, status: 'completed', currency_code: currency, custom_data: attributed ? { faVisitorId: `v_${n}a7c2`, faSessionId: `s_${n}b91e`, orderId: `ord_${n}` } : null, details: { totals: { total: String(amount) } } } };
+      : { event_id: deliveryId, event_type: type, occurred_at: iso(at), notification_id: `ntf_${n}`, data: { id: payId, status: 'completed', currency_code: currency, custom_data: attributed ? { faVisitorId: visitorId, faSessionId: sessionId, orderId: `ord_${n}` } : null, details: { totals: { total: String(amount) } } } };
   const bodyText = JSON.stringify(body);
   const conn = connectionId ?? state.connections.find((c) => c.provider === provider)?.id ?? `con_${provider}0000`;
+  const siteId = state.connections.find((c) => c.id === conn)?.site_id ?? state.sites[0]?.id ?? null;
   const headers =
     provider === 'whop'
       ? [
@@ -81,6 +88,7 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
     payment = {
       id: state.payments.length + 1,
       provider,
+      site_id: siteId,
       connection_id: conn,
       provider_payment_id: payId,
       amount_minor: amount,
@@ -88,8 +96,8 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
       status: 'succeeded',
       refunded_minor: 0,
       net_minor: amount,
-      visitor_id: attributed ? `v_${n}a7c2` : null,
-      session_id: attributed ? `s_${n}b91e` : null,
+      visitor_id: attributed ? visitorId : null,
+      session_id: attributed ? sessionId : null,
       attribution_token: null,
       order_id: provider === 'paddle' && attributed ? `ord_${n}` : null,
       customer_email: `buyer${n}@example.com`,
@@ -103,6 +111,7 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
   const event = {
     id,
     provider,
+    site_id: siteId,
     connection_id: conn,
     delivery_id: deliveryId,
     event_type: type,
@@ -128,8 +137,331 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
   return event;
 }
 
+// ---- tracking: sites, sessions, traffic ----------------------------------------------------
+
+const DAY = 86400e3;
+const HOSTNAME = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,62}$/;
+
+/** A small seeded PRNG (mulberry32), so the sample data and the screenshots are stable. */
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz0123456789';
+function randomId(rand, n = 16) {
+  let out = '';
+  for (let i = 0; i < n; i++) out += ID_CHARS[Math.floor(rand() * ID_CHARS.length)];
+  return out;
+}
+
+function maskedWriteKey(key) {
+  return 'fw_…' + key.slice(-4);
+}
+
+export function makeSite(state, { id, name, domains = [], at = Date.now(), writeKey } = {}) {
+  const key = writeKey ?? 'fw_' + randomBytes(16).toString('hex');
+  const site = { id: id ?? 'site_' + randomBytes(6).toString('hex'), name, domains, write_key: key, created_at: iso(at) };
+  state.sites.push(site);
+  return site;
+}
+
+/** A site as the API shows it: the key masked, first and last event from its sessions. */
+function siteView(state, site) {
+  const own = state.sessions.filter((x) => x.site_id === site.id);
+  const first = own.reduce((m, x) => (!m || x.started_at < m ? x.started_at : m), null);
+  const last = own.reduce((m, x) => (!m || x.last_seen_at > m ? x.last_seen_at : m), null);
+  const { write_key, ...rest } = site;
+  return { ...rest, masked_write_key: maskedWriteKey(write_key), first_event_at: first, last_event_at: last };
+}
+
+function summaryOfSession(x) {
+  const { events: _e, ...rest } = x;
+  return rest;
+}
+
+/** Where a visit came from: channel, source, referrer, UTM, click id, and where it lands. */
+const ORIGINS = [
+  { w: 27, channel: 'Organic Search', source: 'Google', referrer: 'https://www.google.com/', landing: ['/', '/', '/blog/markdown-notes-offline', '/blog/obsidian-vs-lumen', '/pricing', '/features/sync'] },
+  { w: 4, channel: 'Organic Search', source: 'Bing', referrer: 'https://www.bing.com/', landing: ['/', '/blog/markdown-notes-offline'] },
+  { w: 3, channel: 'Organic Search', source: 'DuckDuckGo', referrer: 'https://duckduckgo.com/', landing: ['/', '/blog/obsidian-vs-lumen'] },
+  { w: 21, channel: 'Direct', source: null, referrer: null, landing: ['/', '/', '/pricing', '/login', '/changelog'] },
+  { w: 4, channel: 'Referral', source: 'Hacker News', referrer: 'https://news.ycombinator.com/item?id=41873209', landing: ['/blog/why-local-first', '/'] },
+  { w: 3, channel: 'Referral', source: 'Indie Hackers', referrer: 'https://www.indiehackers.com/post/lumen-notes-1k-mrr-8d2c1f', landing: ['/', '/blog/first-1000-mrr'] },
+  { w: 2, channel: 'Referral', source: 'Product Hunt', referrer: 'https://www.producthunt.com/posts/lumen-notes', landing: ['/'] },
+  { w: 5, channel: 'Organic Social', source: 'Reddit', referrer: 'https://www.reddit.com/r/ObsidianMD/comments/1g4k2p/', landing: ['/blog/obsidian-vs-lumen', '/'] },
+  { w: 4, channel: 'Organic Social', source: 'X', referrer: 'https://t.co/', landing: ['/', '/changelog'] },
+  { w: 2, channel: 'Organic Social', source: 'LinkedIn', referrer: 'https://www.linkedin.com/', landing: ['/'] },
+  { w: 6, channel: 'Paid Search', source: 'Google', referrer: 'https://www.google.com/', utm: { utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'notes-app-search', utm_term: 'offline notes app' }, click: 'gclid', landing: ['/', '/pricing'] },
+  { w: 6, channel: 'Email', source: 'Newsletter', referrer: null, utm: { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'march-update' }, landing: ['/changelog', '/blog/why-local-first'] },
+  { w: 5, channel: 'AI Assistants', source: 'ChatGPT', referrer: 'https://chatgpt.com/', landing: ['/', '/features/sync'] },
+  { w: 2, channel: 'AI Assistants', source: 'Perplexity', referrer: 'https://www.perplexity.ai/', landing: ['/'] },
+  { w: 3, channel: 'Paid Social', source: 'Facebook', referrer: 'https://l.facebook.com/', utm: { utm_source: 'facebook', utm_medium: 'paid_social', utm_campaign: 'spring-launch', utm_content: 'video-a' }, click: 'fbclid', landing: ['/', '/pricing'] },
+  { w: 2, channel: 'Organic Video', source: 'YouTube', referrer: 'https://www.youtube.com/', landing: ['/', '/features/sync'] },
+  { w: 1, channel: 'Affiliates', source: 'Notetools', referrer: 'https://notetools.io/best-markdown-apps', utm: { utm_source: 'notetools', utm_medium: 'affiliate', utm_campaign: 'partner' }, landing: ['/pricing'] },
+];
+const HN = ORIGINS[4];
+const NEXT_PAGES = ['/pricing', '/features', '/features/sync', '/docs/getting-started', '/changelog', '/blog/why-local-first', '/signup', '/pricing'];
+const DOCS_ORIGINS = [
+  { w: 10, channel: 'Direct', source: null, referrer: null, landing: ['/docs/getting-started', '/docs/sync', '/docs/shortcuts'] },
+  { w: 8, channel: 'Referral', source: 'lumennotes.app', referrer: 'https://lumennotes.app/', landing: ['/docs/getting-started'] },
+  { w: 8, channel: 'Organic Search', source: 'Google', referrer: 'https://www.google.com/', landing: ['/docs/sync', '/docs/import-from-obsidian', '/docs/shortcuts'] },
+  { w: 2, channel: 'AI Assistants', source: 'ChatGPT', referrer: 'https://chatgpt.com/', landing: ['/docs/import-from-obsidian'] },
+];
+const DOCS_NEXT = ['/docs/sync', '/docs/shortcuts', '/docs/themes', '/docs/getting-started', '/docs/faq'];
+
+function pick(rand, list) {
+  return list[Math.floor(rand() * list.length)];
+}
+function weighted(rand, list) {
+  const total = list.reduce((n, x) => n + x.w, 0);
+  let r = rand() * total;
+  for (const x of list) if ((r -= x.w) < 0) return x;
+  return list[list.length - 1];
+}
+
+/** One visit with its pageviews (and now and then a goal), entry fields frozen at the first. */
+export function makeSession(state, { site, at, origin, rand = Math.random, host, pages, nextPages = NEXT_PAGES, visitorId, endAt }) {
+  const landing = pages?.[0] ?? pick(rand, origin.landing);
+  const count = pages?.length ?? (rand() < 0.44 ? 1 : 2 + Math.floor(rand() * rand() * 7));
+  const path = [landing];
+  while (path.length < count) {
+    let next = pick(rand, nextPages);
+    if (next === path[path.length - 1]) next = '/';
+    path.push(pages?.[path.length] ?? next);
+  }
+  const query = origin.utm ? '?' + new URLSearchParams(Object.entries(origin.utm)).toString() : '';
+  const clickId = origin.click ? `${origin.click}=${randomId(rand, 22)}` : null;
+  const events = [];
+  let t = at;
+  path.forEach((p, i) => {
+    if (i > 0) t += 8e3 + Math.floor(rand() * rand() * 170e3);
+    const url = `https://${host}${p}${i === 0 ? query + (clickId ? (query ? '&' : '?') + clickId : '') : ''}`;
+    events.push({ name: 'pageview', url, path: p, at: iso(t), props: null });
+  });
+  if (path.includes('/signup') && rand() < 0.6) {
+    t += 30e3 + Math.floor(rand() * 60e3);
+    events.push({ name: 'signup', url: `https://${host}/signup`, path: '/signup', at: iso(t), props: { plan: rand() < 0.5 ? 'pro' : 'free' } });
+  }
+  const session = {
+    id: randomId(rand, 16),
+    visitor_id: visitorId ?? randomId(rand, 16),
+    site_id: site.id,
+    started_at: iso(at),
+    last_seen_at: iso(endAt ?? t),
+    landing_page: landing,
+    landing_url: events[0].url,
+    referrer: origin.referrer,
+    source: origin.source,
+    utm_source: origin.utm?.utm_source ?? null,
+    utm_medium: origin.utm?.utm_medium ?? null,
+    utm_campaign: origin.utm?.utm_campaign ?? null,
+    utm_term: origin.utm?.utm_term ?? null,
+    utm_content: origin.utm?.utm_content ?? null,
+    // The backend keeps the click id parameter's name (gclid, fbclid…), not its value.
+    click_id: origin.click ?? null,
+    channel: origin.channel,
+    pageviews: path.length,
+    events,
+  };
+  state.sessions.push(session);
+  return session;
+}
+
+/** A month of visits: the main site's ~200 (a launch on Hacker News 12 days ago), the docs' 40. */
+export function seedTracking(state, now = Date.now()) {
+  const rand = prng(20260311);
+  const [main] = state.sites;
+  Object.assign(main, { id: 'site_7Hq2xLm9Kd', name: 'Lumen Notes', domains: ['lumennotes.app', 'getlumen.com'], created_at: iso(now - 34 * DAY), write_key: 'fw_3c1f9a7e52b04d18a6e0c2b7f91da1b2' });
+  const docs = makeSite(state, { id: 'site_Pz4vN8cW2r', name: 'Lumen Docs', domains: ['docs.lumennotes.app'], at: now - 21 * DAY, writeKey: 'fw_8e2a41c07bd9e5f3a61c2d40b7e9c5d3' });
+  makeSite(state, { id: 'site_Bx9kT3mQ7s', name: 'Tiny Forms', domains: ['tinyforms.dev'], at: now - 2 * DAY, writeKey: 'fw_a4d0e6b19c2f7835e1d4c0a6b2f9e7c8' });
+
+  const visitors = [];
+  const startOfDay = (ago) => Math.floor((now - ago * DAY) / DAY) * DAY;
+  const hourMs = () => {
+    // Most visits in European and American daytime (UTC 7–23), a few at night.
+    const h = rand() < 0.85 ? 7 + rand() * 16 : rand() * 7;
+    return Math.floor(h * 3600e3);
+  };
+  const place = (site, list, { ago, origin, nextPages, host }) => {
+    let at = startOfDay(ago) + hourMs();
+    if (at > now - 15 * 60e3) at = now - 15 * 60e3 - Math.floor(rand() * 6 * 3600e3);
+    const returning = list.length > 8 && rand() < 0.16;
+    const s = makeSession(state, { site, at, origin, rand, host, nextPages, visitorId: returning ? pick(rand, list) : undefined });
+    if (!returning) list.push(s.visitor_id);
+    // Some come back the same day, typing the address: a second session, one more visitor-day not.
+    const again = at + 40 * 60e3 + Math.floor(rand() * 4 * 3600e3);
+    if (rand() < 0.14 && again < now - 15 * 60e3 && new Date(again).getUTCDate() === new Date(at).getUTCDate())
+      makeSession(state, { site, at: again, origin: ORIGINS[3], rand, host, nextPages, visitorId: s.visitor_id });
+    return s;
+  };
+
+  // Main site: growing from ~4 to ~9 visits a day, quieter at weekends.
+  for (let ago = 29; ago >= 0; ago--) {
+    const weekday = new Date(now - ago * DAY).getUTCDay();
+    const base = 3.9 + ((29 - ago) / 29) * 4.1;
+    const n = Math.max(1, Math.round(base * (weekday === 0 || weekday === 6 ? 0.65 : 1) + (rand() - 0.5) * 2));
+    for (let i = 0; i < n; i++) place(main, visitors, { ago, origin: weighted(rand, ORIGINS), host: 'lumennotes.app' });
+    if (ago === 12) for (let i = 0; i < 24; i++) place(main, visitors, { ago, origin: HN, host: 'lumennotes.app' });
+  }
+  // On the site right now.
+  const live = [
+    [ORIGINS[0], ['/', '/pricing']],
+    [ORIGINS[3], ['/pricing']],
+    [ORIGINS[12], ['/features/sync', '/blog/why-local-first']],
+  ];
+  live.forEach(([origin, pages], i) => {
+    const at = now - (9 - i * 3) * 60e3;
+    const s = makeSession(state, { site: main, at, origin, rand, host: 'lumennotes.app', pages, endAt: now - (2 - i * 0.6) * 60e3 });
+    s.events[s.events.length - 1].at = s.last_seen_at;
+  });
+
+  const docsVisitors = [];
+  for (let ago = 20; ago >= 0; ago--) {
+    const n = rand() < 0.3 ? 1 : rand() < 0.8 ? 2 : 3;
+    for (let i = 0; i < n; i++) place(docs, docsVisitors, { ago, origin: weighted(rand, DOCS_ORIGINS), host: 'docs.lumennotes.app', nextPages: DOCS_NEXT });
+  }
+  state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
+}
+
+/** A visit of the main site that could have led to a payment at `at`. */
+function visitBefore(state, at) {
+  const siteId = state.sites[0]?.id;
+  return state.sessions.find((x) => x.site_id === siteId && Date.parse(x.started_at) < at - 20 * 60e3 && Date.parse(x.started_at) > at - 3 * DAY) ?? null;
+}
+
+function since(days, now = Date.now()) {
+  return (Math.floor(now / DAY) - (days - 1)) * DAY;
+}
+
+/** Visitors as the backend's daily rollups count them: once a day each, the days added up. */
+function visitorDays(list) {
+  return new Set(list.map((x) => `${x.started_at.slice(0, 10)} ${x.visitor_id}`)).size;
+}
+
+function top(list, keyOf) {
+  const groups = new Map();
+  for (const x of list) {
+    const key = keyOf(x) ?? null;
+    if (key === null) continue;
+    const g = groups.get(key) ?? { key, list: [] };
+    g.list.push(x);
+    groups.set(key, g);
+  }
+  return [...groups.values()]
+    .map((g) => ({ key: g.key, visitors: visitorDays(g.list), sessions: g.list.length }))
+    .sort((a, b) => b.visitors - a.visitors || b.sessions - a.sessions)
+    .slice(0, 10);
+}
+
+function hostOf(url) {
+  try {
+    return new URL(url).hostname.replace(/^www\./, '');
+  } catch {
+    return null;
+  }
+}
+
+/** GET /api/traffic over the sample sessions (UTC days). */
+function trafficReport(state, siteId, days) {
+  const from = since(days);
+  const list = state.sessions.filter((x) => (!siteId || x.site_id === siteId) && Date.parse(x.started_at) >= from);
+  const daily = new Map();
+  for (let d = from; d <= Date.now(); d += DAY) daily.set(new Date(d).toISOString().slice(0, 10), { visitors: new Set(), sessions: 0, pageviews: 0 });
+  for (const x of list) {
+    const day = daily.get(x.started_at.slice(0, 10));
+    if (!day) continue;
+    day.visitors.add(x.visitor_id);
+    day.sessions += 1;
+    day.pageviews += x.pageviews;
+  }
+  return {
+    days,
+    since: new Date(from).toISOString().replace('.000Z', 'Z'),
+    visitors: visitorDays(list),
+    sessions: list.length,
+    pageviews: list.reduce((n, x) => n + x.pageviews, 0),
+    bounce_rate: list.length ? list.filter((x) => x.pageviews === 1).length / list.length : null,
+    daily: [...daily].map(([day, d]) => ({ day, visitors: d.visitors.size, sessions: d.sessions, pageviews: d.pageviews })),
+    channels: top(list, (x) => x.channel),
+    sources: top(list, (x) => x.source ?? 'Direct'),
+    campaigns: top(list, (x) => x.utm_campaign),
+    landing_pages: top(list, (x) => x.landing_page),
+    referrers: top(list, (x) => (x.referrer ? hostOf(x.referrer) : null)),
+  };
+}
+
+function liveReport(state, siteId) {
+  const cut = Date.now() - 5 * 60e3;
+  const active = state.sessions.filter((x) => (!siteId || x.site_id === siteId) && Date.parse(x.last_seen_at) >= cut);
+  const pages = new Map();
+  for (const x of active) {
+    const p = x.events[x.events.length - 1]?.path ?? x.landing_page;
+    pages.set(p, (pages.get(p) ?? new Set()).add(x.visitor_id));
+  }
+  return {
+    visitors: new Set(active.map((x) => x.visitor_id)).size,
+    pages: [...pages].map(([path, v]) => ({ path, visitors: v.size })).sort((a, b) => b.visitors - a.visitors),
+  };
+}
+
+const QUICK_TUNNEL_NOTE =
+  'A Cloudflare quick tunnel gets a new address each time Faurya starts, and the script tag on your site would stop working. Use a reserved ngrok domain, a named Cloudflare tunnel or your own domain, or proxy /js/script.js and /api/event through your own site (data-api).';
+const NO_URL_NOTE = 'Faurya has no public URL yet: choose a tunnel or enter your own URL in Settings.';
+
+function installInfo(state, site) {
+  const url = state.settings.public_url;
+  const own = state.sessions.filter((x) => x.site_id === site.id);
+  const first = own.reduce((m, x) => (!m || x.started_at < m.started_at ? x : m), null);
+  const lastAt = own.reduce((m, x) => (!m || x.last_seen_at > m ? x.last_seen_at : m), null);
+  const quick = state.settings.tunnel?.backend === 'cloudflared' && state.settings.public_url_source === 'tunnel';
+  const stable = state.publicUrlStable ?? !quick;
+  return {
+    script_url: url ? `${url}/js/script.js` : null,
+    snippet: url ? `<script defer src="${url}/js/script.js" data-site="${site.id}"></script>` : null,
+    public_url: url,
+    public_url_stable: url ? stable : false,
+    public_url_note: !url ? NO_URL_NOTE : !stable ? (quick ? QUICK_TUNNEL_NOTE : 'This public URL may change when Faurya restarts.') : null,
+    event_url: url ? `${url}/api/event` : null,
+    first_event: first ? { at: first.events[0].at, url: first.events[0].url, name: first.events[0].name } : null,
+    last_event_at: lastAt,
+  };
+}
+
+/** As the backend does: the host of a pasted URL, no port, no leading www. */
+function cleanDomain(raw) {
+  let v = String(raw).trim().toLowerCase();
+  v = v.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/[/?#].*$/, '').replace(/:\d*$/, '').replace(/\.$/, '');
+  return v.startsWith('www.') ? v.slice(4) : v;
+}
+
+/** The API's 422 for a site body, or null. */
+function siteFields(b, { partial = false } = {}) {
+  const fields = {};
+  if (!partial || 'name' in b) {
+    if (typeof b.name !== 'string' || !b.name.trim()) fields.name = 'Give the site a name.';
+    else if (b.name.trim().length > 80) fields.name = 'Keep the name under 80 characters.';
+  }
+  if (!partial || 'domains' in b) {
+    if (!Array.isArray(b.domains)) fields.domains = 'Send the domains as a list.';
+    else {
+      const bad = b.domains.find((d) => typeof d !== 'string' || !(HOSTNAME.test(cleanDomain(d)) || cleanDomain(d) === 'localhost'));
+      if (bad !== undefined) fields.domains = `${JSON.stringify(bad)} is not a domain name like example.com.`;
+    }
+  }
+  if (b.name === 'server-says-no') fields.name = 'A site with this name exists already.';
+  return Object.keys(fields).length ? fields : null;
+}
+
 /** Sample history: a month of payments in three currencies, refunds, failures, rejections. */
 export function seed(state, now = Date.now()) {
+  if (state.sites.length) seedTracking(state, now);
   state.settings.public_url = 'https://quiet-river.trycloudflare.com';
   state.settings.public_url_source = state.settings.tunnel ? 'tunnel' : 'settings';
   if (state.settings.tunnel)
@@ -151,7 +483,8 @@ export function seed(state, now = Date.now()) {
     [1, 'whop', 9900, 'USD', true], [0.2, 'whop', 4900, 'USD', true],
   ];
   for (const [ago, provider, amount, currency, attributed] of plan) {
-    makeDelivery(state, { provider, amount, currency, attributed, at: now - ago * day - 3600e3 * (ago % 5) });
+    const at = now - ago * day - 3600e3 * (ago % 5);
+    makeDelivery(state, { provider, amount, currency, attributed, at, visit: attributed ? visitBefore(state, at) : null });
     if (ago === 22) makeDelivery(state, { provider, type: 'payment.pending', status: 'ignored', at: now - ago * day + 60e3, amount, currency });
   }
   // A refund on one payment.
@@ -174,17 +507,18 @@ export function seed(state, now = Date.now()) {
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'failed', at: now - 2 * day, amount: 1999 });
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'rejected', at: now - 1 * day });
   makeDelivery(state, { provider: 'whop', type: 'membership.went_valid', status: 'ignored', at: now - 0.5 * day });
-  makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'processed', at: now - 3 * 60e3, amount: 4900, attributed: true });
+  makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'processed', at: now - 3 * 60e3, amount: 4900, attributed: true, visit: visitBefore(state, now - 3 * 60e3) });
   state.events.sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
   for (const c of state.connections) c.deliveries = state.events.filter((e) => e.connection_id === c.id).length;
   state.payments.sort((a, b) => (a.paid_at < b.paid_at ? 1 : -1));
 }
 
-function addConnection(state, { provider, api_key, company_id, environment }, at = Date.now()) {
+function addConnection(state, { provider, api_key, company_id, environment, site_id }, at = Date.now()) {
   const id = 'con_' + randomBytes(8).toString('hex');
   const conn = {
     id,
     provider,
+    site_id: site_id ?? state.sites[0]?.id ?? null,
     environment,
     account_id: provider === 'whop' ? company_id : null,
     masked_key: masked(api_key),
@@ -262,9 +596,13 @@ export async function startFakeAdmin(opts = {}) {
     connections: [],
     events: [],
     payments: [],
+    sites: [],
+    sessions: [],
     requests: [],
     failDelete: new Set(opts.failDeleteFor ?? []),
   };
+  // A fresh install has one site, "My site", with no domains.
+  if (features.has('sites')) makeSite(state, { name: 'My site', domains: [] });
   if (opts.seed) seed(state);
   const streams = new Set();
 
@@ -283,6 +621,92 @@ export async function startFakeAdmin(opts = {}) {
     } catch {
       apiError(res, 404, 'not_found', 'No such file.');
     }
+  }
+
+  /** The tracking endpoints; false when the path is not one of them. */
+  async function trackingRoute(req, res, url, p) {
+    const findSite = (id) => state.sites.find((x) => x.id === id);
+    const days = () => {
+      const d = Number(url.searchParams.get('days') ?? 30);
+      return Number.isInteger(d) && d >= 1 && d <= 366 ? d : null;
+    };
+    const siteParam = () => {
+      const id = url.searchParams.get('site');
+      if (id && !findSite(id)) {
+        apiError(res, 404, 'not_found', 'There is no such site.');
+        return undefined;
+      }
+      return id;
+    };
+
+    if (p === '/api/sites' && req.method === 'GET') return json(res, 200, { sites: state.sites.map((x) => siteView(state, x)) });
+    if (p === '/api/sites' && req.method === 'POST') {
+      const b = await readBody(req);
+      const fields = siteFields(b);
+      if (fields) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
+      const site = makeSite(state, { name: b.name.trim(), domains: [...new Set(b.domains.map(cleanDomain))] });
+      return json(res, 201, { ...siteView(state, site), write_key: site.write_key });
+    }
+    const one = p.match(/^\/api\/sites\/([\w-]+)(\/write-key|\/install)?$/);
+    if (one) {
+      const site = findSite(one[1]);
+      if (!site) return apiError(res, 404, 'not_found', 'There is no such site.');
+      if (!one[2] && req.method === 'GET') return json(res, 200, siteView(state, site));
+      if (!one[2] && req.method === 'PATCH') {
+        const b = await readBody(req);
+        const fields = siteFields(b, { partial: true });
+        if (fields) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
+        if ('name' in b) site.name = b.name.trim();
+        if ('domains' in b) site.domains = [...new Set(b.domains.map(cleanDomain))];
+        return json(res, 200, siteView(state, site));
+      }
+      if (one[2] === '/write-key' && req.method === 'GET') return json(res, 200, { write_key: site.write_key });
+      if (one[2] === '/write-key' && req.method === 'POST') {
+        site.write_key = 'fw_' + randomBytes(16).toString('hex');
+        return json(res, 200, { write_key: site.write_key });
+      }
+      if (one[2] === '/install' && req.method === 'GET') return json(res, 200, installInfo(state, site));
+      return apiError(res, 405, 'method_not_allowed', 'Not allowed.');
+    }
+
+    if (p === '/api/sessions' && req.method === 'GET') {
+      const site = siteParam();
+      if (site === undefined) return;
+      const d = days();
+      if (d === null) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
+      const channel = url.searchParams.get('channel');
+      const limit = Math.min(200, Math.max(1, Number(url.searchParams.get('limit') ?? 50)));
+      const before = url.searchParams.get('before');
+      const from = since(d);
+      let list = state.sessions.filter((x) => (!site || x.site_id === site) && (!channel || x.channel === channel) && Date.parse(x.started_at) >= from);
+      if (before) {
+        const [at, id] = Buffer.from(before, 'base64url').toString('utf8').split('|');
+        list = list.filter((x) => x.started_at < at || (x.started_at === at && x.id < id));
+      }
+      const items = list.slice(0, limit);
+      const last = items[items.length - 1];
+      const next = list.length > limit ? Buffer.from(`${last.started_at}|${last.id}`).toString('base64url') : null;
+      return json(res, 200, { sessions: items.map(summaryOfSession), next });
+    }
+    const ses = p.match(/^\/api\/sessions\/([\w-]+)$/);
+    if (ses && req.method === 'GET') {
+      const scope = url.searchParams.get('site');
+      const found = state.sessions.find((x) => x.id === ses[1] && (!scope || x.site_id === scope));
+      return found ? json(res, 200, found) : apiError(res, 404, 'not_found', 'There is no such session.');
+    }
+    if (p === '/api/traffic' && req.method === 'GET') {
+      const site = siteParam();
+      if (site === undefined) return;
+      const d = days();
+      if (d === null) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
+      return json(res, 200, trafficReport(state, site, d));
+    }
+    if (p === '/api/live' && req.method === 'GET') {
+      const site = siteParam();
+      if (site === undefined) return;
+      return json(res, 200, liveReport(state, site));
+    }
+    return false;
   }
 
   const server = http.createServer(async (req, res) => {
@@ -378,8 +802,9 @@ export async function startFakeAdmin(opts = {}) {
       if (p === '/api/tunnel/test' && features.has('tunnel') && req.method === 'POST')
         return json(res, 200, { ok: true, url: `${state.settings.public_url}/healthz`, status: 200, rtt_ms: 182, error: null });
 
+      const siteQ = url.searchParams.get('site');
       if (p === '/api/connections' && features.has('connections') && req.method === 'GET')
-        return json(res, 200, { connections: state.connections });
+        return json(res, 200, { connections: state.connections.filter((c) => !siteQ || c.site_id === siteQ) });
 
       const connect = p.match(/^\/api\/connections\/(whop|paddle)$/);
       if (connect && features.has('connections') && req.method === 'POST') {
@@ -389,6 +814,7 @@ export async function startFakeAdmin(opts = {}) {
         if (!b.api_key?.trim()) fields.api_key = 'Paste the API key.';
         if (provider === 'whop' && !String(b.company_id ?? '').startsWith('biz_')) fields.company_id = 'A Whop Company ID starts with biz_.';
         if (b.api_key === 'server-says-no') fields.api_key = 'This key has the wrong format for Whop.';
+        if (b.site_id !== undefined && !state.sites.some((x) => x.id === b.site_id)) fields.site_id = 'There is no such site.';
         if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
         if (!state.settings.public_url) return apiError(res, 412, 'public_url_missing', 'Connecting needs a public URL first.');
         if (b.api_key === 'bad-key') return apiError(res, 502, 'provider_unauthorized', 'Whop rejected the key; check it is a Company API Key from the same environment (sandbox vs production).');
@@ -419,6 +845,7 @@ export async function startFakeAdmin(opts = {}) {
         const f = Object.fromEntries(url.searchParams);
         const list = state.events.filter(
           (e) =>
+            (!f.site || e.site_id === f.site) &&
             (!f.provider || e.provider === f.provider) &&
             (!f.status || e.status === f.status) &&
             (!f.type || e.event_type === f.type) &&
@@ -449,7 +876,7 @@ export async function startFakeAdmin(opts = {}) {
 
       if (p === '/api/payments' && features.has('payments')) {
         const prov = url.searchParams.get('provider');
-        const r = page(state.payments.filter((x) => !prov || x.provider === prov), url);
+        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!siteQ || x.site_id === siteQ)), url);
         return json(res, 200, { payments: r.items, next_cursor: r.next });
       }
 
@@ -462,7 +889,12 @@ export async function startFakeAdmin(opts = {}) {
       if (p === '/api/revenue/summary' && features.has('payments')) {
         const days = Number(url.searchParams.get('days') ?? 30);
         if (!(Number.isInteger(days) && days >= 1 && days <= 366)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
-        return json(res, 200, revenueSummary(state.payments, days));
+        return json(res, 200, revenueSummary(state.payments.filter((x) => !siteQ || x.site_id === siteQ), days));
+      }
+
+      if (features.has('sites')) {
+        const handled = await trackingRoute(req, res, url, p);
+        if (handled !== false) return;
       }
 
       if (p === '/api/stream' && features.has('stream')) {
@@ -487,6 +919,27 @@ export async function startFakeAdmin(opts = {}) {
     loginUrl: `${url}/login?token=${token}`,
     state,
     emit,
+    /**
+     * A pageview on a site as the script would send it: it continues the visitor's session when
+     * one is under way (or starts one), and tells the stream.
+     */
+    pageview(siteId = state.sites[0]?.id, { path = '/', referrer = null, visitorId } = {}) {
+      const site = state.sites.find((x) => x.id === siteId);
+      if (!site) throw new Error(`no site ${siteId}`);
+      const host = site.domains[0] ?? 'example.com';
+      const now = Date.now();
+      const ongoing = state.sessions.find((x) => x.site_id === site.id && (!visitorId || x.visitor_id === visitorId) && now - Date.parse(x.last_seen_at) < 30 * 60e3 && (visitorId || Math.random() < 0.5));
+      if (ongoing) {
+        ongoing.events.push({ name: 'pageview', url: `https://${host}${path}`, path, at: iso(now), props: null });
+        ongoing.pageviews += 1;
+        ongoing.last_seen_at = iso(now);
+      } else {
+        const origin = referrer ? { channel: 'Referral', source: hostOf(referrer), referrer, landing: [path] } : { channel: 'Direct', source: null, referrer: null, landing: [path] };
+        makeSession(state, { site, at: now, origin, host, pages: [path], visitorId });
+        state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
+      }
+      emit('pageview', site.id);
+    },
     /** Record a new delivery as if a provider just sent it, and tell the stream. */
     deliver(opts2) {
       const e = makeDelivery(state, opts2);

@@ -14,13 +14,16 @@ const outDir = path.resolve(args.find((a) => !a.startsWith('--')) ?? '/tmp/faury
 const fake = await startFakeAdmin({ seed: !bare, features: bare ? [] : undefined, port: serveOnly ? 5174 : 0 });
 if (serveOnly) {
   console.log(`Fake admin API with sample data: ${fake.loginUrl}`);
+  // A visitor now and then, so live visitors and the sessions list move.
+  const paths = ['/', '/pricing', '/features/sync', '/blog/why-local-first', '/signup'];
+  if (!bare) setInterval(() => fake.pageview(undefined, { path: paths[Math.floor(Math.random() * paths.length)] }), 7000);
 } else {
   await mkdir(outDir, { recursive: true });
   const browser = await launchChromium();
   for (const scheme of ['light', 'dark']) {
     const { context, page } = await newPage(browser, { colorScheme: scheme });
     await page.goto(fake.loginUrl);
-    for (const tab of ['overview', 'revenue', 'webhooks', 'payments', 'settings']) {
+    for (const tab of ['overview', 'sessions', 'revenue', 'webhooks', 'payments', 'tracking', 'settings']) {
       await page.goto(`${fake.url}/#/${tab}`);
       await page.waitForTimeout(700);
       const name = `${tab}${scheme === 'dark' ? '-dark' : ''}.png`;
@@ -31,6 +34,10 @@ if (serveOnly) {
       await page.goto(`${fake.url}/#/webhooks/${first.id}`);
       await page.waitForTimeout(700);
       await page.screenshot({ path: path.join(outDir, `webhooks-detail${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
+      const visit = fake.state.sessions.find((x) => x.pageviews > 3 && x.utm_campaign);
+      await page.goto(`${fake.url}/#/sessions/${visit.id}`);
+      await page.waitForTimeout(700);
+      await page.screenshot({ path: path.join(outDir, `sessions-detail${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
     }
     await context.close();
   }

@@ -3,17 +3,25 @@
 
 import type {
   Connection,
+  CreatedSite,
   Environment,
   EventDetail,
   EventStatus,
   EventSummary,
   Health,
+  InstallInfo,
+  LiveVisitors,
   Page,
   Payment,
   RemoveResult,
   RevenueSummary,
+  SessionDetail,
+  SessionSummary,
   Settings,
   SettingsUpdate,
+  Site,
+  SiteInput,
+  Traffic,
   TunnelTestResult,
 } from './types';
 
@@ -75,7 +83,7 @@ export function withQuery(path: string, query?: Query): string {
 }
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   body?: unknown;
   query?: Query;
   signal?: AbortSignal;
@@ -159,10 +167,13 @@ export const api = {
   updateSettings: (patch: SettingsUpdate) => request<Settings>('/api/settings', { method: 'PUT', body: patch }),
   testTunnel: () => request<TunnelTestResult>('/api/tunnel/test', { method: 'POST', body: {} }),
 
-  connections: async () => (await request<{ connections: Connection[] }>('/api/connections')).connections,
-  connectWhop: (body: { api_key: string; company_id: string; environment: Environment }) =>
+  // `site` scopes a call to one tracked site; null or undefined asks for everything (a backend
+  // without sites ignores it).
+  connections: async (site?: string | null) =>
+    (await request<{ connections: Connection[] }>('/api/connections', { query: { site } })).connections,
+  connectWhop: (body: { api_key: string; company_id: string; environment: Environment; site_id?: string }) =>
     request<Connection>('/api/connections/whop', { method: 'POST', body }),
-  connectPaddle: (body: { api_key: string; environment: Environment }) =>
+  connectPaddle: (body: { api_key: string; environment: Environment; site_id?: string }) =>
     request<Connection>('/api/connections/paddle', { method: 'POST', body }),
   removeConnection: (id: string, force = false) =>
     request<RemoveResult>(`/api/connections/${encodeURIComponent(id)}`, {
@@ -193,8 +204,43 @@ export const api = {
     return { items: r.payments, next_cursor: r.next_cursor };
   },
   payment: (id: number, signal?: AbortSignal) => request<Payment>(`/api/payments/${id}`, { signal }),
-  revenueSummary: (days: number, signal?: AbortSignal) =>
-    request<RevenueSummary>('/api/revenue/summary', { query: { days }, signal }),
+  revenueSummary: (days: number, site?: string | null, signal?: AbortSignal) =>
+    request<RevenueSummary>('/api/revenue/summary', { query: { days, site }, signal }),
+
+  sites: async () => (await request<{ sites: Site[] }>('/api/sites')).sites,
+  site: (id: string) => request<Site>(`/api/sites/${encodeURIComponent(id)}`),
+  createSite: (body: { name: string; domains: string[] }) =>
+    request<CreatedSite>('/api/sites', { method: 'POST', body }),
+  updateSite: (id: string, body: SiteInput) =>
+    request<Site>(`/api/sites/${encodeURIComponent(id)}`, { method: 'PATCH', body }),
+  /** The write key in plain (reveal). */
+  writeKey: async (id: string) =>
+    (await request<{ write_key: string }>(`/api/sites/${encodeURIComponent(id)}/write-key`)).write_key,
+  /** A new write key; the old one stops working at once. */
+  rotateWriteKey: async (id: string) =>
+    (
+      await request<{ write_key: string }>(`/api/sites/${encodeURIComponent(id)}/write-key`, {
+        method: 'POST',
+        body: {},
+      })
+    ).write_key,
+  install: (id: string, signal?: AbortSignal) =>
+    request<InstallInfo>(`/api/sites/${encodeURIComponent(id)}/install`, { signal }),
+
+  sessions: async (q: SessionQuery, signal?: AbortSignal): Promise<Page<SessionSummary>> => {
+    const { cursor, ...rest } = q;
+    const r = await request<{ sessions: SessionSummary[]; next: string | null }>('/api/sessions', {
+      query: { ...rest, before: cursor },
+      signal,
+    });
+    return { items: r.sessions, next_cursor: r.next };
+  },
+  session: (id: string, site?: string | null, signal?: AbortSignal) =>
+    request<SessionDetail>(`/api/sessions/${encodeURIComponent(id)}`, { query: { site }, signal }),
+  traffic: (site: string | null | undefined, days: number, signal?: AbortSignal) =>
+    request<Traffic>('/api/traffic', { query: { site, days }, signal }),
+  live: (site: string | null | undefined, signal?: AbortSignal) =>
+    request<LiveVisitors>('/api/live', { query: { site }, signal }),
 
   /** Clears the session cookie. Not under /api; answers 204 without a body. */
   logout: async () => {
@@ -210,6 +256,7 @@ export const api = {
 };
 
 export interface EventQuery {
+  site?: string | null;
   provider?: string;
   status?: EventStatus | '';
   type?: string;
@@ -219,7 +266,16 @@ export interface EventQuery {
 }
 
 export interface PaymentQuery {
+  site?: string | null;
   provider?: string;
+  limit?: number;
+  cursor?: string | null;
+}
+
+export interface SessionQuery {
+  site?: string | null;
+  days?: number;
+  channel?: string;
   limit?: number;
   cursor?: string | null;
 }

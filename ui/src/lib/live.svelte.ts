@@ -4,12 +4,12 @@
 //
 // The stream is read with fetch, not EventSource: EventSource drops events whose data is empty
 // (the SSE spec says so), and older servers sent `settings`, `tunnel` and `resync` without data.
-// Event data is a bare id (`d_12`, `r_3`, `7`, `con_…`), or for `tunnel` the new state (`up`),
-// not JSON. Subscribers refetch what they show rather than trust the data.
+// Event data is a bare id (`d_12`, `r_3`, `7`, `con_…`, for `pageview` the site id), or for
+// `tunnel` the new state (`up`), not JSON. Subscribers refetch what they show rather than trust the data.
 
 import { SseParser } from './sse';
 
-export type Topic = 'delivery' | 'payment' | 'connection' | 'settings' | 'tunnel';
+export type Topic = 'delivery' | 'payment' | 'connection' | 'settings' | 'tunnel' | 'pageview';
 export type LiveMode = 'off' | 'connecting' | 'stream' | 'polling';
 /**
  * `poll` means "something may have changed, refresh everything": sent on every poll tick, on
@@ -17,7 +17,7 @@ export type LiveMode = 'off' | 'connecting' | 'stream' | 'polling';
  */
 type Listener = (topic: Topic | 'poll', data: string | null) => void;
 
-const TOPICS = new Set<string>(['delivery', 'payment', 'connection', 'settings', 'tunnel']);
+const TOPICS = new Set<string>(['delivery', 'payment', 'connection', 'settings', 'tunnel', 'pageview']);
 const POLL_MS = 5_000;
 /** After a dropped stream (network, server restart). */
 const RECONNECT_MS = 3_000;

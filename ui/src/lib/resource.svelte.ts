@@ -60,6 +60,12 @@ export class Resource<T> {
     return this.settled ? Promise.resolve() : this.load();
   }
 
+  /** Settles with the first answer: the load under way, or a new one if none was asked for yet. */
+  ready(): Promise<void> {
+    if (this.settled) return Promise.resolve();
+    return this.inflight ?? this.load();
+  }
+
   /** Take a value the API just answered (e.g. to a PUT). A load under way fetches again. */
   set(value: T) {
     if (this.inflight) this.stale = true;
@@ -70,5 +76,12 @@ export class Resource<T> {
   }
 }
 
+let connectionsScope: () => Promise<string | null> = async () => null;
+
+/** lib/sites tells which site's connections to list (it waits for the sites to be known). */
+export function scopeConnections(scope: () => Promise<string | null>) {
+  connectionsScope = scope;
+}
+
 export const settings = new Resource<Settings>(() => api.settings());
-export const connections = new Resource<Connection[]>(() => api.connections());
+export const connections = new Resource<Connection[]>(async () => api.connections(await connectionsScope()));

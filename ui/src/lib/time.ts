@@ -17,6 +17,7 @@ const shortThisYear = new Intl.DateTimeFormat(LOCALE, {
   hour: 'numeric',
   minute: '2-digit',
 });
+const clock = new Intl.DateTimeFormat(LOCALE, { hour: 'numeric', minute: '2-digit', second: '2-digit' });
 const relative = new Intl.RelativeTimeFormat(LOCALE, { numeric: 'auto' });
 
 function parse(iso: string | null | undefined): Date | null {
@@ -45,6 +46,12 @@ export function formatDate(iso: string | null | undefined): string {
 export function formatTimeSeconds(iso: string | null | undefined): string {
   const d = parse(iso);
   return d ? timeWithSeconds.format(d) : '—';
+}
+
+/** Time of day with seconds, for events within one visit. */
+export function formatClock(iso: string | null | undefined): string {
+  const d = parse(iso);
+  return d ? clock.format(d) : '—';
 }
 
 /** Full, unambiguous timestamp for a title attribute. */

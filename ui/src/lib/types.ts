@@ -69,6 +69,8 @@ export type SyncState = 'ok' | 'pending' | 'failed';
 export interface Connection {
   id: string;
   provider: Provider;
+  /** The site its payments are attributed to (tracking backends). */
+  site_id?: string | null;
   environment: Environment;
   account_id: string | null;
   masked_key: string;
@@ -92,6 +94,7 @@ export const EVENT_STATUSES: EventStatus[] = ['processed', 'duplicate', 'ignored
 export interface EventSummary {
   id: string;
   provider: Provider;
+  site_id?: string | null;
   connection_id: string | null;
   delivery_id: string | null;
   event_type: string | null;
@@ -138,6 +141,7 @@ export interface Refund {
 export interface Payment {
   id: number;
   provider: Provider;
+  site_id?: string | null;
   connection_id: string | null;
   provider_payment_id: string;
   amount_minor: number;
@@ -176,6 +180,131 @@ export interface RevenueSummary {
   /** Net revenue per UTC day and currency; days without payments are left out. */
   daily: { day: string; currency: string; net_minor: number }[];
 }
+
+// ---- tracking: sites, sessions, traffic -------------------------------------------------------
+
+/** A tracked website. There is always at least one ("My site", created on first start). */
+export interface Site {
+  id: string;
+  name: string;
+  domains: string[];
+  /** e.g. `fw_…a1b2`; the plain key only comes from create, reveal and rotate. */
+  masked_write_key: string;
+  created_at: string;
+  first_event_at: string | null;
+  last_event_at: string | null;
+}
+
+/** POST /api/sites answers the new site with its write key in plain, once. */
+export interface CreatedSite extends Site {
+  write_key: string;
+}
+
+export interface SiteInput {
+  name?: string;
+  domains?: string[];
+}
+
+/** GET /api/sites/{id}/install: what to paste, and whether it has been seen working. */
+export interface InstallInfo {
+  script_url: string | null;
+  snippet: string | null;
+  public_url: string | null;
+  public_url_stable: boolean;
+  /** Why the public URL is not stable (e.g. a Cloudflare quick tunnel). */
+  public_url_note: string | null;
+  event_url: string | null;
+  first_event: { at: string; url: string; name: string } | null;
+  last_event_at: string | null;
+}
+
+/** One visit: the entry fields are frozen at its first event. */
+export interface SessionSummary {
+  id: string;
+  visitor_id: string;
+  site_id: string;
+  started_at: string;
+  last_seen_at: string;
+  landing_page: string | null;
+  /** The full first URL, query included. */
+  landing_url?: string | null;
+  referrer: string | null;
+  source: string | null;
+  utm_source: string | null;
+  utm_medium: string | null;
+  utm_campaign: string | null;
+  utm_term: string | null;
+  utm_content: string | null;
+  /** Which ad click id the landing URL carried: its parameter name (gclid, fbclid, msclkid…). */
+  click_id: string | null;
+  channel: string;
+  pageviews: number;
+}
+
+export interface SessionEvent {
+  name: string;
+  url: string;
+  path: string;
+  at: string;
+  props: Record<string, unknown> | null;
+}
+
+export interface SessionDetail extends SessionSummary {
+  events: SessionEvent[];
+}
+
+/** A top-10 row of the traffic report; `key` is the channel, source, page… */
+export interface TrafficRow {
+  key: string | null;
+  visitors: number;
+  sessions: number;
+}
+
+/** GET /api/traffic?site=&days= */
+export interface Traffic {
+  days: number;
+  since: string;
+  visitors: number;
+  sessions: number;
+  pageviews: number;
+  /** 0..1, null without sessions. */
+  bounce_rate: number | null;
+  daily: { day: string; visitors: number; sessions: number; pageviews: number }[];
+  channels: TrafficRow[];
+  sources: TrafficRow[];
+  campaigns: TrafficRow[];
+  landing_pages: TrafficRow[];
+  referrers: TrafficRow[];
+}
+
+/** GET /api/live?site=: visitors active in the last 5 minutes. */
+export interface LiveVisitors {
+  visitors: number;
+  pages: { path: string; visitors: number }[];
+}
+
+/** DESIGN.md's channel names, exactly, in the order of the channel table. */
+export const CHANNELS = [
+  'Cross-network',
+  'Paid Shopping',
+  'Paid Search',
+  'Paid Social',
+  'Paid Video',
+  'Display',
+  'Paid Other',
+  'Organic Shopping',
+  'Organic Social',
+  'Organic Video',
+  'AI Assistants',
+  'Organic Search',
+  'Email',
+  'Affiliates',
+  'Audio',
+  'SMS',
+  'Mobile Push Notifications',
+  'Referral',
+  'Direct',
+] as const;
 
 export interface Page<T> {
   items: T[];

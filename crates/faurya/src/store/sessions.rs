@@ -277,17 +277,21 @@ pub fn list(
 }
 
 /// A session by the browser's id; `site` narrows it when the same id was sent for two sites.
+/// Both forms are index lookups: `(site_id, session_id)` is unique, `session_id` indexed.
 pub fn get(conn: &Connection, session_id: &str, site: Option<&str>) -> Result<Option<SessionView>> {
-    Ok(conn
-        .query_row(
-            &format!(
-                "SELECT {SESSION_COLUMNS} FROM sessions WHERE session_id = ?1 AND (?2 IS NULL OR site_id = ?2)
-                 ORDER BY started_at LIMIT 1"
-            ),
-            params![session_id, site],
-            session_from_row,
-        )
-        .optional()?)
+    let found = match site {
+        Some(site) => conn
+            .prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE site_id = ?1 AND session_id = ?2"))?
+            .query_row(params![site, session_id], session_from_row)
+            .optional()?,
+        None => conn
+            .prepare_cached(&format!(
+                "SELECT {SESSION_COLUMNS} FROM sessions WHERE session_id = ?1 ORDER BY started_at LIMIT 1"
+            ))?
+            .query_row(params![session_id], session_from_row)
+            .optional()?,
+    };
+    Ok(found)
 }
 
 #[derive(Debug, Clone, Serialize)]
