@@ -244,26 +244,8 @@ fn fill(path: &std::path::Path, site: &str, sessions: usize) {
             }
         }
     }
-    // The rollups: visitors = distinct visitors per day and key, as the writer counts them.
-    for (dimension, expr, filter) in [
-        ("total", "''", "1"),
-        ("channel", "channel", "1"),
-        ("source", "coalesce(source, 'Direct')", "1"),
-        ("campaign", "utm_campaign", "utm_campaign IS NOT NULL"),
-        ("landing_page", "landing_page", "1"),
-        ("referrer", "referrer_host", "referrer_host IS NOT NULL"),
-    ] {
-        tx.execute(
-            &format!(
-                "INSERT INTO traffic_daily (site_id, dimension, day, key, visitors, sessions, pageviews, bounces)
-                 SELECT site_id, '{dimension}', started_at / {DAY_MS}, {expr}, count(DISTINCT visitor_id), count(*),
-                        sum(pageviews), sum(pageviews = 1)
-                 FROM sessions WHERE {filter} GROUP BY site_id, started_at / {DAY_MS}, {expr}"
-            ),
-            [],
-        )
-        .unwrap();
-    }
+    // The rollups, derived with the same definitions the writer keeps them by.
+    faurya::store::sessions::rebuild_rollups(&tx, site).unwrap();
     tx.commit().unwrap();
 }
 

@@ -195,6 +195,7 @@ impl App {
             collector_stop.clone(),
         ));
         tracking.sites.ensure_first().await.map_err(|e| StartError::Task(format!("first site: {e}")))?;
+        tracking.recompute_channels().await.map_err(|e| StartError::Task(format!("channel table: {e}")))?;
         let state = AppState {
             shutdown: cancel.clone(),
             http,

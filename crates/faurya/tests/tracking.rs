@@ -526,3 +526,54 @@ async fn connections_from_before_sites_belong_to_the_first_site() {
     assert!(none["payments"].as_array().unwrap().is_empty());
     t.stop().await;
 }
+
+#[tokio::test]
+async fn a_refused_event_is_explained_on_the_install_panel() {
+    let s = Shop::start().await;
+    let (status, _) = s.send(&s.event("session_r001", "https://blog.other.org/", None)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (_, install) = s.t.get(&format!("/sites/{}/install", s.site)).await;
+    assert_eq!(install["last_refusal"]["code"], "domain_not_allowed", "{install}");
+    assert!(install["last_refusal"]["message"].as_str().unwrap().contains("blog.other.org"));
+    s.t.stop().await;
+}
+
+#[tokio::test]
+async fn only_an_empty_site_can_be_removed_and_never_the_last() {
+    let s = Shop::start().await;
+    let (_, list) = s.t.get("/sites").await;
+    let first = list["sites"][0]["id"].as_str().unwrap().to_string();
+    assert_eq!(s.send(&s.event("session_d001", "https://shop.example.com/", None)).await.0, StatusCode::ACCEPTED);
+    let (status, answer) = s.t.delete(&format!("/sites/{}", s.site)).await;
+    assert_eq!((status, error_code(&answer)), (StatusCode::CONFLICT, "site_not_empty"), "{answer}");
+    let (status, _) = s.t.delete(&format!("/sites/{first}")).await;
+    assert_eq!(status, StatusCode::OK, "the empty first site goes");
+    let (status, answer) = s.t.delete(&format!("/sites/{}", s.site)).await;
+    assert_eq!(status, StatusCode::CONFLICT, "never the last: {answer}");
+    let (status, _) = s.t.delete("/sites/site_nope").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    s.t.stop().await;
+}
+
+#[tokio::test]
+async fn sessions_from_an_older_channel_table_are_recomputed_at_start() {
+    let s = Shop::start().await;
+    let e = s.event("session_v001", "https://shop.example.com/", Some("https://www.bing.com/"));
+    assert_eq!(s.send(&e).await.0, StatusCode::ACCEPTED);
+    let site = s.site.clone();
+    let dir = s.t.stop().await;
+    // As if an older table had called it Referral.
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("data").join("faurya.db")).unwrap();
+        conn.execute("UPDATE sessions SET channel = 'Referral', source = 'bing.com', channel_version = 0", []).unwrap();
+        conn.execute("UPDATE traffic_daily SET key = 'Referral' WHERE dimension = 'channel'", []).unwrap();
+    }
+    let t = TestApp::start_in(dir, |_| {}).await;
+    let (_, session) = t.get(&format!("/sessions/session_v001?site={site}")).await;
+    assert_eq!(session["channel"], "Organic Search", "{session}");
+    assert_eq!(session["source"], "Bing");
+    assert_eq!(session["channel_version"], faurya::tracking::channel::TABLE_VERSION);
+    let (_, traffic) = t.get(&format!("/traffic?site={site}&days=1")).await;
+    assert_eq!(traffic["channels"], json!([{"key": "Organic Search", "visitors": 1, "sessions": 1}]), "{traffic}");
+    t.stop().await;
+}

@@ -381,3 +381,46 @@ pub fn top(
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
+
+/// Sessions whose channel was computed by an older table: (row id, landing URL, referrer).
+pub fn stale_channels(conn: &Connection, site: &str, version: u32, limit: usize) -> Result<Vec<(i64, String, Option<String>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, landing_url, referrer FROM sessions WHERE site_id = ?1 AND channel_version < ?2 LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![site, version, limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Stores a session's recomputed source and channel.
+pub fn set_channel(conn: &Connection, id: i64, source: Option<&str>, channel: &str, version: u32) -> Result<()> {
+    conn.prepare_cached("UPDATE sessions SET source = ?2, channel = ?3, channel_version = ?4 WHERE id = ?1")?
+        .execute(params![id, source, channel, version])?;
+    Ok(())
+}
+
+/// Rebuilds a site's rollups from its sessions, with the definitions the writer keeps them by
+/// (after a channel table change moved sessions between keys).
+pub fn rebuild_rollups(conn: &Connection, site: &str) -> Result<()> {
+    conn.execute("DELETE FROM traffic_daily WHERE site_id = ?1", [site])?;
+    for (dimension, expr, filter) in [
+        ("total", "''", "1"),
+        ("channel", "channel", "1"),
+        ("source", "coalesce(source, 'Direct')", "1"),
+        ("campaign", "utm_campaign", "utm_campaign IS NOT NULL"),
+        ("landing_page", "landing_page", "1"),
+        ("referrer", "referrer_host", "referrer_host IS NOT NULL"),
+    ] {
+        conn.execute(
+            &format!(
+                "INSERT INTO traffic_daily (site_id, dimension, day, key, visitors, sessions, pageviews, bounces)
+                 SELECT site_id, '{dimension}', started_at / {DAY_MS}, {expr}, count(DISTINCT visitor_id), count(*),
+                        sum(pageviews), sum(pageviews = 1)
+                 FROM sessions WHERE site_id = ?1 AND {filter} GROUP BY started_at / {DAY_MS}, {expr}"
+            ),
+            [site],
+        )?;
+    }
+    Ok(())
+}

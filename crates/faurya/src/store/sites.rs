@@ -124,3 +124,28 @@ pub fn note_events(
     )?;
     Ok(())
 }
+
+/// Deletes a site with no connections, payments or sessions, unless it is the only one.
+pub fn delete_if_empty(conn: &Connection, id: &str) -> Result<()> {
+    let sites: i64 = conn.query_row("SELECT count(*) FROM sites", [], |r| r.get(0))?;
+    if sites <= 1 {
+        return Err(StoreError::Conflict("This is your only site: Faurya always keeps one. Rename it instead.".into()));
+    }
+    let (connections, payments, sessions): (i64, i64, i64) = conn.query_row(
+        "SELECT (SELECT count(*) FROM connections WHERE site_id = ?1 AND status != 'removed'),
+                (SELECT count(*) FROM payments WHERE site_id = ?1),
+                (SELECT count(*) FROM sessions WHERE site_id = ?1)",
+        [id],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+    )?;
+    if connections + payments + sessions > 0 {
+        return Err(StoreError::Conflict(format!(
+            "This site holds {connections} connection(s), {payments} payment(s) and {sessions} session(s); \
+             only an empty site can be removed."
+        )));
+    }
+    conn.execute("UPDATE connections SET site_id = NULL WHERE site_id = ?1", [id])?;
+    conn.execute("DELETE FROM traffic_daily WHERE site_id = ?1", [id])?;
+    conn.execute("DELETE FROM sites WHERE id = ?1", [id])?;
+    Ok(())
+}

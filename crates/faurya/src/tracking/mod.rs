@@ -70,6 +70,17 @@ pub struct Tracking {
     rate: RateLimit,
     /// (site, visitor) → (latest event time, path), for "live visitors".
     live: Mutex<HashMap<(String, String), (i64, String)>>,
+    /// The latest refused event of each site, so "Verify installation" can say why nothing
+    /// arrives (a domain missing from the list is the usual reason).
+    refusals: Mutex<HashMap<String, Refusal>>,
+}
+
+/// Why a site's latest refused event was refused.
+#[derive(Debug, Clone, Serialize)]
+pub struct Refusal {
+    pub at: String,
+    pub code: &'static str,
+    pub message: String,
 }
 
 impl Tracking {
@@ -87,7 +98,19 @@ impl Tracking {
             // address, a few dozen at once.
             rate: RateLimit::new(20.0, 200.0),
             live: Mutex::default(),
+            refusals: Mutex::default(),
         }
+    }
+
+    /// The latest refused event of `site`, if any since start.
+    pub fn last_refusal(&self, site: &str) -> Option<Refusal> {
+        self.refusals.lock().expect("refusals lock").get(site).cloned()
+    }
+
+    fn refuse(&self, site: &str, error: ApiError) -> ApiError {
+        let refusal = Refusal { at: crate::store::rfc3339(now_ms()), code: error.code(), message: error.to_string() };
+        self.refusals.lock().expect("refusals lock").insert(site.to_string(), refusal);
+        error
     }
 
     pub fn store(&self) -> &Store {
@@ -112,22 +135,22 @@ impl Tracking {
         };
         let page_host = raw.url.host_str().unwrap_or_default().to_ascii_lowercase();
         if site.domains.is_empty() {
-            return Err(ApiError::Forbidden {
+            return Err(self.refuse(&site.id, ApiError::Forbidden {
                 code: "no_domains",
                 message: format!(
                     "The site has no domains yet: add {page_host} to its domains on Faurya's Tracking page to accept its events."
                 ),
-            });
+            }));
         }
         let origin = event::origin_host(request.origin);
         for host in [Some(page_host.as_str()), origin.as_deref()].into_iter().flatten() {
             if !site.allows_host(host) {
-                return Err(ApiError::Forbidden {
+                return Err(self.refuse(&site.id, ApiError::Forbidden {
                     code: "domain_not_allowed",
                     message: format!(
                         "Events from {host} are not accepted for this site: add it to the site's domains on Faurya's Tracking page."
                     ),
-                });
+                }));
             }
         }
         if bots::is_bot(request.user_agent) {
@@ -161,6 +184,49 @@ impl Tracking {
         if at >= entry.0 {
             *entry = (at, path);
         }
+    }
+
+    /// Recomputes the source and channel of sessions stored under an older channel table, from
+    /// the entry fields kept for that purpose, then rebuilds the rollups of the sites touched.
+    /// Runs at start; a no-op when nothing is stale.
+    pub async fn recompute_channels(&self) -> Result<usize, ApiError> {
+        let mut total = 0;
+        for site in self.store.read(crate::store::sites::list).await? {
+            let (id, domains) = (site.id.clone(), site.domains.clone());
+            let changed = self
+                .store
+                .write(move |conn| {
+                    let mut changed = 0;
+                    loop {
+                        let stale = crate::store::sessions::stale_channels(conn, &id, channel::TABLE_VERSION, 1000)?;
+                        if stale.is_empty() {
+                            break;
+                        }
+                        for (row, landing, referrer) in stale {
+                            let (source, channel) = match url::Url::parse(&landing) {
+                                Ok(url) => {
+                                    let entry = source::resolve(&url, referrer.as_deref(), &domains);
+                                    let channel = channel::classify(&entry);
+                                    (entry.source, channel)
+                                }
+                                Err(_) => (None, channel::Channel::Direct),
+                            };
+                            crate::store::sessions::set_channel(conn, row, source.as_deref(), channel.name(), channel::TABLE_VERSION)?;
+                            changed += 1;
+                        }
+                    }
+                    if changed > 0 {
+                        crate::store::sessions::rebuild_rollups(conn, &id)?;
+                    }
+                    Ok(changed)
+                })
+                .await?;
+            if changed > 0 {
+                tracing::info!(site = %site.id, sessions = changed, version = channel::TABLE_VERSION, "channels recomputed");
+            }
+            total += changed;
+        }
+        Ok(total)
     }
 
     /// Visitors seen in the last five minutes, and the pages they are on.

@@ -186,6 +186,18 @@ impl Sites {
         Ok(Some(keys))
     }
 
+    /// Deletes a site that holds nothing; a site with data, or the last one, stays (409).
+    pub async fn remove_empty(&self, id: &str) -> Result<(), ApiError> {
+        let row = self.row(id).await?;
+        let site = row.id.clone();
+        self.store.write(move |conn| rows::delete_if_empty(conn, &site)).await.map_err(|e| match e {
+            StoreError::Conflict(message) => ApiError::Conflict { code: "site_not_empty", message },
+            other => other.into(),
+        })?;
+        self.forget(&row.id);
+        Ok(())
+    }
+
     fn forget(&self, id: &str) {
         self.cache.write().expect("sites lock").remove(id);
     }

@@ -16,7 +16,7 @@ use crate::tunnel::BackendKind;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/sites", get(list).post(create))
-        .route("/sites/{id}", get(show).patch(update))
+        .route("/sites/{id}", get(show).patch(update).delete(remove))
         .route("/sites/{id}/write-key", get(reveal_key).post(rotate_key))
         .route("/sites/{id}/install", get(install))
 }
@@ -100,6 +100,13 @@ async fn update(
     Ok(Json(state.tracking.sites.update(&id, name, domains).await?))
 }
 
+/// Removes a site made by mistake: only an empty one (no connections, payments or sessions),
+/// and never the last.
+async fn remove(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Value>, ApiError> {
+    state.tracking.sites.remove_empty(&id).await?;
+    Ok(Json(json!({ "removed": true })))
+}
+
 async fn reveal_key(
     State(state): State<AppState>,
     PathParams(id): PathParams<String>,
@@ -128,6 +135,8 @@ struct Install {
     public_url_note: Option<String>,
     first_event: Option<Value>,
     last_event_at: Option<String>,
+    /// The latest event refused since start, and why (e.g. its domain is not listed).
+    last_refusal: Option<crate::tracking::Refusal>,
 }
 
 async fn install(State(state): State<AppState>, PathParams(id): PathParams<String>) -> Result<Json<Install>, ApiError> {
@@ -153,6 +162,7 @@ async fn install(State(state): State<AppState>, PathParams(id): PathParams<Strin
         public_url,
         first_event,
         last_event_at: site.last_event_at,
+        last_refusal: state.tracking.last_refusal(&site.id),
     }))
 }
 
@@ -163,13 +173,8 @@ fn url_stability(state: &AppState) -> (bool, Option<String>) {
         return (true, None);
     }
     let settings = state.tunnel.settings();
-    let unstable = |what: &str| {
-        Some(format!(
-            "{what} gets a new address each time Faurya starts, and the script tag on your site would stop working. \
-             Use a reserved ngrok domain, a named Cloudflare tunnel or your own domain, or proxy /js/script.js and \
-             /api/event through your own site (data-api)."
-        ))
-    };
+    let unstable =
+        |what: &str| Some(format!("{what} gets a new address each time Faurya starts, and the script tag on your site would stop working."));
     match state.tunnel.status().backend {
         BackendKind::Cloudflared => (false, unstable("A Cloudflare quick tunnel")),
         BackendKind::Ngrok if settings.ngrok.domain.is_none() => {
