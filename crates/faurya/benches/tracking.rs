@@ -24,7 +24,8 @@ use support::{Stats, load};
 const TOKEN: &str = "bench-admin-token-0123456789";
 const KEY: &str = "whop_bench_key_0123456789abcdef";
 const COMPANY: &str = "biz_bench";
-const CHROME: &str = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
+const CHROME: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/130.0.0.0 Safari/537.36";
 const DAY_MS: i64 = 86_400_000;
 
 fn now_ms() -> i64 {
@@ -156,14 +157,20 @@ async fn event_and_webhook_load(events: usize) -> Vec<String> {
     rows.push(load("events, real app, 32 concurrent", &event_url, requests, 32).await.row());
     let bare = bare_axum().await;
     let requests: Vec<_> = (0..events).map(|i| pageview(&site, i)).collect();
-    rows.push(load("events, bare axum 202, 32 concurrent", &format!("http://{bare}/api/event"), requests, 32).await.row());
+    rows.push(
+        load("events, bare axum 202, 32 concurrent", &format!("http://{bare}/api/event"), requests, 32).await.row(),
+    );
     let stored: i64 =
         app.state().store.read(|c| Ok(c.query_row("SELECT count(*) FROM events", [], |r| r.get(0))?)).await.unwrap();
     assert_eq!(stored as usize, events, "every accepted event is stored");
 
-    let connection =
-        admin(&client, &app, "/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production", "site_id": site}))
-            .await;
+    let connection = admin(
+        &client,
+        &app,
+        "/connections/whop",
+        json!({"api_key": KEY, "company_id": COMPANY, "environment": "production", "site_id": site}),
+    )
+    .await;
     let secret = fakes.secrets().pop().unwrap();
     let hook = format!("{}/webhooks/whop/{}", app.public_listener_url(), connection["id"].as_str().unwrap());
     rows.push(webhooks(&client, &hook, &secret, "idle", 300).await.row());
@@ -217,7 +224,8 @@ fn fill(path: &std::path::Path, site: &str, sessions: usize) {
                 let (r, s, c) = referrers[i % referrers.len()];
                 (r, s, c, None, None, None)
             };
-            let host = referrer.map(|r| url::Url::parse(r).unwrap().host_str().unwrap().trim_start_matches("www.").to_string());
+            let host = referrer
+                .map(|r| url::Url::parse(r).unwrap().host_str().unwrap().trim_start_matches("www.").to_string());
             let pageviews = if i % 3 == 0 { 1 } else { 7 };
             session
                 .execute(rusqlite::params![
@@ -240,7 +248,14 @@ fn fill(path: &std::path::Path, site: &str, sessions: usize) {
                 .unwrap();
             for p in 0..pageviews {
                 let path = format!("/page{}", (i + p as usize) % 50);
-                event.execute(rusqlite::params![i as i64, format!("https://bench.example.com{path}"), path, started + p * 10_000]).unwrap();
+                event
+                    .execute(rusqlite::params![
+                        i as i64,
+                        format!("https://bench.example.com{path}"),
+                        path,
+                        started + p * 10_000
+                    ])
+                    .unwrap();
             }
         }
     }

@@ -63,4 +63,3 @@ pub async fn load(label: &str, url: &str, requests: Vec<(Vec<(String, String)>, 
     }
     Stats { label: label.to_string(), count: latencies.len(), elapsed: started.elapsed(), latencies }
 }
-

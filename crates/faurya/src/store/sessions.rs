@@ -383,7 +383,12 @@ pub fn top(
 }
 
 /// Sessions whose channel was computed by an older table: (row id, landing URL, referrer).
-pub fn stale_channels(conn: &Connection, site: &str, version: u32, limit: usize) -> Result<Vec<(i64, String, Option<String>)>> {
+pub fn stale_channels(
+    conn: &Connection,
+    site: &str,
+    version: u32,
+    limit: usize,
+) -> Result<Vec<(i64, String, Option<String>)>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, landing_url, referrer FROM sessions WHERE site_id = ?1 AND channel_version < ?2 LIMIT ?3",
     )?;

@@ -211,7 +211,13 @@ impl Tracking {
                                 }
                                 Err(_) => (None, channel::Channel::Direct),
                             };
-                            crate::store::sessions::set_channel(conn, row, source.as_deref(), channel.name(), channel::TABLE_VERSION)?;
+                            crate::store::sessions::set_channel(
+                                conn,
+                                row,
+                                source.as_deref(),
+                                channel.name(),
+                                channel::TABLE_VERSION,
+                            )?;
                             changed += 1;
                         }
                     }

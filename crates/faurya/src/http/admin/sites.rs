@@ -173,8 +173,11 @@ fn url_stability(state: &AppState) -> (bool, Option<String>) {
         return (true, None);
     }
     let settings = state.tunnel.settings();
-    let unstable =
-        |what: &str| Some(format!("{what} gets a new address each time Faurya starts, and the script tag on your site would stop working."));
+    let unstable = |what: &str| {
+        Some(format!(
+            "{what} gets a new address each time Faurya starts, and the script tag on your site would stop working."
+        ))
+    };
     match state.tunnel.status().backend {
         BackendKind::Cloudflared => (false, unstable("A Cloudflare quick tunnel")),
         BackendKind::Ngrok if settings.ngrok.domain.is_none() => {
