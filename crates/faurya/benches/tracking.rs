@@ -61,7 +61,7 @@ fn pageview(site: &str, i: usize) -> (Vec<(String, String)>, String) {
     let body = json!({
         "site": site, "name": "pageview",
         "url": format!("https://bench.example.com/page{}?utm_source=newsletter&utm_medium=email", i % 20),
-        "referrer": if i % 5 == 0 { "https://news.ycombinator.com/" } else { "" },
+        "referrer": if i.is_multiple_of(5) { "https://news.ycombinator.com/" } else { "" },
         "visitor_id": format!("visitor_{session:08}"), "session_id": format!("session_{session:08}"),
         "ts": now_ms(),
     });
