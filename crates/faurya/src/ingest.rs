@@ -19,14 +19,16 @@ use rusqlite::Connection;
 use sha2::{Digest, Sha256};
 
 use crate::app::{AppState, LiveEvent};
+use crate::attribution::link::{self, Carried, TokenKey};
 use crate::connections::{WEBHOOK_SECRET_PURPOSE, aad};
 use crate::http::error::ApiError;
-use crate::providers::event::{Effect, ParseError, Parsed};
+use crate::providers::event::{Effect, ParseError, Parsed, PaymentFact};
 use crate::providers::{Provider, paddle, whop};
 use crate::secrets::Secret;
 use crate::store::deliveries::{self, Inserted, NewDelivery, NewRejection, Outcome};
 use crate::store::payments::{self, Applied};
 use crate::store::{self, StoreError, now_ms};
+use crate::tracking::sites::SiteKeys;
 
 /// A webhook request as it arrived.
 pub struct Incoming {
@@ -50,7 +52,7 @@ pub struct Receipt {
 /// for every delivery. Removal forgets the entry.
 #[derive(Clone)]
 enum Receiver {
-    Active { provider: Provider, secret: Arc<Secret> },
+    Active { provider: Provider, secret: Arc<Secret>, site: Option<String> },
     Removed { provider: Provider },
 }
 
@@ -77,7 +79,7 @@ impl Receivers {
         let receiver = match (row.status.as_str(), row.webhook_secret_sealed) {
             ("active", Some(sealed)) => {
                 let secret = state.sealer.open_str(&sealed, aad(&row.id, WEBHOOK_SECRET_PURPOSE))?;
-                Receiver::Active { provider, secret: Arc::new(secret) }
+                Receiver::Active { provider, secret: Arc::new(secret), site: row.site_id.clone() }
             }
             ("removed", _) => Receiver::Removed { provider },
             // Pending: the webhook does not exist yet, nothing can be verified.
@@ -152,8 +154,8 @@ pub async fn receive(
         }
     };
 
-    let secret = match state.receivers.lookup(state, connection_id).await? {
-        Some(Receiver::Active { provider: p, secret }) if p == provider => secret,
+    let (secret, site) = match state.receivers.lookup(state, connection_id).await? {
+        Some(Receiver::Active { provider: p, secret, site }) if p == provider => (secret, site),
         Some(Receiver::Removed { provider: p }) if p == provider => {
             let message =
                 "this connection was removed in Faurya; delete the webhook at the provider to stop these deliveries"
@@ -224,6 +226,11 @@ pub async fn receive(
     }
 
     let parsed = parse(provider, &body);
+    // The site's token key, to check an attribution token the payment may carry.
+    let token_key = match &site {
+        Some(site) => state.tracking.sites.keys(site).await?,
+        None => None,
+    };
     let delivery_id = delivery_id(provider, headers, &body, parsed.as_ref().ok());
     let event_type = event_type(&parsed, &body);
     let headers_json = headers_json(headers);
@@ -245,7 +252,9 @@ pub async fn receive(
                 },
             )?;
             let processed = match inserted {
-                Inserted::Original(id) => Some(process(conn, provider_name, &connection, id, &parsed)?),
+                Inserted::Original(id) => {
+                    Some(process(conn, provider_name, &connection, id, &parsed, token_key.as_deref())?)
+                }
                 Inserted::Duplicate { .. } => None,
             };
             Ok((inserted, processed))
@@ -269,6 +278,19 @@ pub async fn receive(
         duplicate: matches!(inserted, Inserted::Duplicate { .. }),
         status,
     })
+}
+
+/// Ties a payment to the visit its checkout named: the token checked with the site's key, else
+/// the plain ids (see `attribution::link`).
+fn attribute(conn: &Connection, payment: i64, fact: &PaymentFact, site: Option<&SiteKeys>) -> Result<(), StoreError> {
+    let carried = Carried {
+        token: fact.attribution_token.as_deref(),
+        visitor_id: fact.visitor_id.as_deref(),
+        session_id: fact.session_id.as_deref(),
+    };
+    let key = site.map(|s| TokenKey { site_id: &s.id, secret: s.token_secret.expose().as_bytes() });
+    let resolved = link::resolve(&carried, key.as_ref(), now_ms() / 1000);
+    store::attribution::assign(conn, payment, &resolved)
 }
 
 fn header<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
@@ -331,6 +353,7 @@ pub fn process(
     connection_id: &str,
     delivery: i64,
     parsed: &Result<Parsed, ParseError>,
+    site: Option<&SiteKeys>,
 ) -> Result<Processed, StoreError> {
     let mut outcome = Outcome {
         status: "failed",
@@ -360,6 +383,7 @@ pub fn process(
                 }
                 Effect::Payment(fact) => {
                     let applied = payments::apply_payment(conn, provider, connection_id, fact, delivery)?;
+                    attribute(conn, applied.id(), fact, site)?;
                     outcome.payment_id = Some(applied.id());
                     outcome.amount_minor = Some(fact.amount_minor);
                     outcome.currency = Some(&fact.currency);

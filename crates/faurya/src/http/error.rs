@@ -44,6 +44,11 @@ pub enum ApiError {
     /// Refused for who is asking (a page on a domain the site does not list, a wrong key).
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
+    /// The revenue API's site id and write key do not match a site.
+    #[error(
+        "Send the x-faurya-site-id and x-faurya-write-key headers of one of your sites (Faurya's Tracking page shows both)."
+    )]
+    BadCredentials,
     #[error("Too many requests from this address; try again in {retry_after_secs} s.")]
     TooManyRequests { retry_after_secs: u64 },
     /// Faurya cannot take this now (the store is saturated); the sender should retry.
@@ -85,7 +90,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized | ApiError::BadCredentials => StatusCode::UNAUTHORIZED,
             ApiError::ForbiddenHost(_) | ApiError::ForbiddenOrigin => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
@@ -110,7 +115,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized | ApiError::BadCredentials => "unauthorized",
             ApiError::ForbiddenHost(_) => "forbidden_host",
             ApiError::ForbiddenOrigin => "forbidden_origin",
             ApiError::NotFound(_) => "not_found",

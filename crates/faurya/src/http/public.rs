@@ -26,6 +26,7 @@ pub fn router(state: AppState) -> Router {
         .route("/webhooks/{provider}/{connection_id}", post(webhook))
         .route("/js/script.js", get(script))
         .route("/api/event", post(event).options(event_preflight))
+        .route("/api/revenue", post(revenue))
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed);
     super::public_stack(routes, state)
@@ -143,4 +144,38 @@ fn client_addr(remote: Option<SocketAddr>, headers: &HeaderMap) -> Option<IpAddr
         .or_else(|| headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()).and_then(|v| v.split(',').next()))
         .and_then(|v| v.trim().parse().ok());
     Some(forwarded.unwrap_or(remote))
+}
+
+/// `POST /api/revenue`: the founder's server reports a purchase or refund (headers
+/// `x-faurya-site-id`, `x-faurya-write-key`). 201 for a new payment or refund, 200 with
+/// `"duplicate": true` for one already recorded (by this API or a webhook).
+async fn revenue(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    use crate::attribution::revenue_api;
+    let (parts, body) = request.into_parts();
+    let header = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let site =
+        revenue_api::authenticate(&state.tracking.sites, header("x-faurya-site-id"), header("x-faurya-write-key"))
+            .await?;
+    let limit = revenue_api::BODY_LIMIT;
+    let declared: Option<u64> = header("content-length").and_then(|v| v.parse().ok());
+    if declared.is_some_and(|size| size > limit as u64) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let body = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let call = revenue_api::parse(&body)?;
+    // The write key is a secret: it is never stored with the call.
+    let mut headers = parts.headers.clone();
+    headers.remove("x-faurya-write-key");
+    let headers_json = crate::ingest::headers_json(&headers);
+    let recorded = revenue_api::record(state.tracking.store(), &site, call, body.to_vec(), headers_json).await?;
+    state.publish(crate::live::LiveEvent::Delivery(recorded.delivery));
+    state.publish(crate::live::LiveEvent::Payment(recorded.payment));
+    let payment = state
+        .store
+        .read(move |conn| crate::store::payments::get(conn, recorded.payment))
+        .await?
+        .map(super::admin::payment_view)
+        .ok_or_else(|| ApiError::Internal("payment vanished".into()))?;
+    let status = if recorded.duplicate { StatusCode::OK } else { StatusCode::CREATED };
+    Ok((status, Json(json!({ "ok": true, "duplicate": recorded.duplicate, "payment": payment }))).into_response())
 }

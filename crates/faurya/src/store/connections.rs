@@ -127,7 +127,7 @@ pub fn list_active(conn: &Connection) -> Result<Vec<ConnectionRow>> {
         "SELECT {COLUMNS},
                 (SELECT max(received_at) FROM deliveries d WHERE d.connection_id = c.id),
                 (SELECT count(*) FROM deliveries d WHERE d.connection_id = c.id)
-         FROM connections c WHERE status = 'active' ORDER BY created_at DESC, id"
+         FROM connections c WHERE status = 'active' AND provider != 'api' ORDER BY created_at DESC, id"
     ))?;
     let rows = stmt.query_map([], |row| {
         let mut c = from_row(row)?;
@@ -160,4 +160,17 @@ pub fn set_sync(
         params![id, state, error, now_ms(), webhook_url],
     )?;
     Ok(())
+}
+
+/// The connection a site's revenue API calls are stored under (a delivery belongs to a
+/// connection): `api_{site}`, made on first use. Never listed with the provider connections.
+pub fn ensure_api_connection(conn: &Connection, site_id: &str) -> Result<String> {
+    let id = format!("api_{site_id}");
+    conn.execute(
+        "INSERT INTO connections (id, provider, environment, account_id, key_last4, status, created_at, site_id)
+         VALUES (?1, 'api', 'production', ?2, '', 'active', ?3, ?2)
+         ON CONFLICT (id) DO NOTHING",
+        params![id, site_id, now_ms()],
+    )?;
+    Ok(id)
 }

@@ -14,6 +14,8 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0001_init.sql")),
     M::up(include_str!("../../migrations/0002_delivery_search.sql")),
     M::up(include_str!("../../migrations/0003_tracking.sql")),
+    // Rebuilds `connections`: checked for dangling references before it commits.
+    M::up(include_str!("../../migrations/0004_attribution.sql")).foreign_key_check(),
 ];
 
 /// The schema version this build writes.
@@ -25,12 +27,19 @@ pub fn migrate(conn: &mut Connection, path: &Path) -> Result<()> {
     if found > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION });
     }
-    Migrations::from_slice(MIGRATIONS).to_latest(conn).map_err(|e| match e {
+    // A migration that rebuilds a table (SQLite cannot alter a constraint in place) drops the old
+    // one while other tables still point at it: foreign keys are off while migrating (they cannot
+    // be switched inside the migration's transaction), and such migrations run SQLite's
+    // foreign_key_check before committing instead.
+    conn.pragma_update(None, "foreign_keys", false)?;
+    let migrated = Migrations::from_slice(MIGRATIONS).to_latest(conn).map_err(|e| match e {
         rusqlite_migration::Error::MigrationDefinition(MigrationDefinitionError::DatabaseTooFarAhead) => {
             StoreError::TooNew { path: path.to_path_buf(), found, known: SCHEMA_VERSION }
         }
         other => StoreError::Migration(other.to_string()),
-    })
+    });
+    conn.pragma_update(None, "foreign_keys", true)?;
+    migrated
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod migrations;
 mod writer;
 
+pub mod attribution;
 pub mod connections;
 pub mod deliveries;
 pub mod payments;

@@ -68,6 +68,36 @@ pub fn apply_payment(
         )
         .optional()?;
     let now = now_ms();
+    // A payment the revenue API recorded first by order id alone (it had no provider payment id
+    // yet) is this one: it takes the provider's ids instead of becoming a second payment.
+    let existing = match (existing, &fact.order_id) {
+        (None, Some(order_id)) => {
+            let adopted = adopt_by_order(conn, provider, connection_id, order_id, &fact.provider_payment_id)?;
+            match adopted {
+                Some(_) => conn
+                    .query_row(
+                        "SELECT id, amount_minor, currency, status, visitor_id, session_id, attribution_token, order_id,
+                                customer_email, paid_at, delivery_id
+                         FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
+                        params![provider, fact.provider_payment_id],
+                        |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, i64>(1)?,
+                                r.get::<_, String>(2)?,
+                                r.get::<_, String>(3)?,
+                                [r.get::<_, Option<String>>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                                r.get::<_, Option<i64>>(9)?,
+                                r.get::<_, Option<i64>>(10)?,
+                            ))
+                        },
+                    )
+                    .optional()?,
+                None => None,
+            }
+        }
+        (existing, _) => existing,
+    };
     let Some((id, amount, currency, status, known, paid_at, first_delivery)) = existing else {
         conn.execute(
             "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
@@ -129,6 +159,35 @@ pub fn apply_payment(
         params![id, new_status, merged[0], merged[1], merged[2], merged[3], merged[4], paid_at, now],
     )?;
     Ok(Applied::Updated { id, changes })
+}
+
+/// Prefix of the provider payment id of a payment the revenue API recorded by order id alone.
+pub const ORDER_PLACEHOLDER: &str = "order:";
+
+/// Gives a payment recorded by order id alone (same site and order) the provider's ids.
+fn adopt_by_order(
+    conn: &Connection,
+    provider: &str,
+    connection_id: &str,
+    order_id: &str,
+    provider_payment_id: &str,
+) -> Result<Option<i64>> {
+    let found: Option<i64> = conn
+        .query_row(
+            "SELECT p.id FROM payments p
+             WHERE p.site_id = (SELECT site_id FROM connections WHERE id = ?1) AND p.order_id = ?2
+               AND p.provider_payment_id LIKE 'order:%'",
+            params![connection_id, order_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if let Some(id) = found {
+        conn.execute(
+            "UPDATE payments SET provider = ?2, provider_payment_id = ?3, updated_at = ?4 WHERE id = ?1",
+            params![id, provider, provider_payment_id, now_ms()],
+        )?;
+    }
+    Ok(found)
 }
 
 pub fn apply_refund(conn: &Connection, provider: &str, fact: &RefundFact, delivery: i64) -> Result<Applied> {
@@ -200,7 +259,27 @@ pub struct PaymentRow {
     pub created_at: i64,
     pub delivery_id: Option<i64>,
     pub site_id: Option<String>,
+    pub origin: String,
+    pub attribution_status: String,
+    pub attribution_note: Option<String>,
+    pub attr_visitor: Option<String>,
+    pub attr_session: Option<String>,
+    /// first touch, last touch, last non-direct: the credited session's (rowid, channel, source,
+    /// campaign, landing page, referrer host).
+    pub touches: [Option<TouchRow>; 3],
     pub refunds: Vec<RefundRow>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TouchRow {
+    pub session: i64,
+    pub session_id: String,
+    pub started_at: i64,
+    pub channel: Option<String>,
+    pub source: Option<String>,
+    pub campaign: Option<String>,
+    pub landing: Option<String>,
+    pub referrer: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -218,7 +297,13 @@ const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.connection_id, p.provider_pay
      (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r
        WHERE r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), \
      p.visitor_id, p.session_id, p.attribution_token, p.order_id, p.customer_email, p.paid_at, p.created_at, \
-     p.delivery_id, p.site_id";
+     p.delivery_id, p.site_id, p.origin, p.attribution_status, p.attribution_note, p.attr_visitor, p.attr_session, \
+     p.ft_session, p.ft_channel, p.ft_source, p.ft_campaign, p.ft_landing, p.ft_referrer, \
+     p.lt_session, p.lt_channel, p.lt_source, p.lt_campaign, p.lt_landing, p.lt_referrer, \
+     p.lnd_session, p.lnd_channel, p.lnd_source, p.lnd_campaign, p.lnd_landing, p.lnd_referrer, \
+     (SELECT session_id FROM sessions WHERE id = p.ft_session), (SELECT started_at FROM sessions WHERE id = p.ft_session), \
+     (SELECT session_id FROM sessions WHERE id = p.lt_session), (SELECT started_at FROM sessions WHERE id = p.lt_session), \
+     (SELECT session_id FROM sessions WHERE id = p.lnd_session), (SELECT started_at FROM sessions WHERE id = p.lnd_session)";
 
 fn payment(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
     Ok(PaymentRow {
@@ -239,8 +324,28 @@ fn payment(row: &Row<'_>) -> rusqlite::Result<PaymentRow> {
         created_at: row.get(14)?,
         delivery_id: row.get(15)?,
         site_id: row.get(16)?,
+        origin: row.get(17)?,
+        attribution_status: row.get(18)?,
+        attribution_note: row.get(19)?,
+        attr_visitor: row.get(20)?,
+        attr_session: row.get(21)?,
+        touches: [touch(row, 22, 40)?, touch(row, 28, 42)?, touch(row, 34, 44)?],
         refunds: Vec::new(),
     })
+}
+
+fn touch(row: &Row<'_>, at: usize, session_at: usize) -> rusqlite::Result<Option<TouchRow>> {
+    let Some(session) = row.get::<_, Option<i64>>(at)? else { return Ok(None) };
+    Ok(Some(TouchRow {
+        session,
+        session_id: row.get::<_, Option<String>>(session_at)?.unwrap_or_default(),
+        started_at: row.get::<_, Option<i64>>(session_at + 1)?.unwrap_or_default(),
+        channel: row.get(at + 1)?,
+        source: row.get(at + 2)?,
+        campaign: row.get(at + 3)?,
+        landing: row.get(at + 4)?,
+        referrer: row.get(at + 5)?,
+    }))
 }
 
 fn with_refunds(conn: &Connection, mut payments: Vec<PaymentRow>) -> Result<Vec<PaymentRow>> {
@@ -356,4 +461,94 @@ pub fn daily_net(conn: &Connection, since: i64, site: Option<&str>) -> Result<Ve
     )?;
     let rows = stmt.query_map(params![since, site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// The payment a revenue API call refers to: by (provider, provider payment id) when it gives
+/// one, else by its order id within the site. Answers (id, provider, provider payment id).
+pub fn find_for_api(
+    conn: &Connection,
+    site: &str,
+    provider: &str,
+    provider_payment_id: Option<&str>,
+    order_id: Option<&str>,
+) -> Result<Option<(i64, String, String)>> {
+    let row = |r: &Row<'_>| Ok((r.get(0)?, r.get(1)?, r.get(2)?));
+    if let Some(ppid) = provider_payment_id {
+        let found = conn
+            .query_row(
+                "SELECT id, provider, provider_payment_id FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
+                params![provider, ppid],
+                row,
+            )
+            .optional()?;
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    match order_id {
+        Some(order) => Ok(conn
+            .query_row(
+                "SELECT id, provider, provider_payment_id FROM payments WHERE site_id = ?1 AND order_id = ?2
+                 ORDER BY id LIMIT 1",
+                params![site, order],
+                row,
+            )
+            .optional()?),
+        None => Ok(None),
+    }
+}
+
+/// A purchase the revenue API reports.
+pub struct ApiPurchase<'a> {
+    pub site_id: &'a str,
+    pub connection_id: &'a str,
+    pub provider: &'a str,
+    pub provider_payment_id: Option<&'a str>,
+    pub order_id: Option<&'a str>,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub visitor_id: Option<&'a str>,
+    pub session_id: Option<&'a str>,
+    pub attribution_token: Option<&'a str>,
+    pub delivery: i64,
+}
+
+/// Records a purchase from the revenue API (the caller checked it is new).
+pub fn insert_api_purchase(conn: &Connection, p: &ApiPurchase<'_>) -> Result<i64> {
+    let now = now_ms();
+    let ppid = match (p.provider_payment_id, p.order_id) {
+        (Some(ppid), _) => ppid.to_string(),
+        (None, Some(order)) => format!("{ORDER_PLACEHOLDER}{order}"),
+        (None, None) => return Err(super::StoreError::Conflict("a purchase needs an order id or a payment id".into())),
+    };
+    conn.execute(
+        "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status, visitor_id,
+                               session_id, attribution_token, order_id, paid_at, created_at, updated_at, delivery_id,
+                               site_id, origin)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'succeeded', ?6, ?7, ?8, ?9, ?10, ?10, ?10, ?11, ?12, 'api')",
+        params![
+            p.provider,
+            p.connection_id,
+            ppid,
+            p.amount_minor,
+            p.currency,
+            p.visitor_id,
+            p.session_id,
+            p.attribution_token,
+            p.order_id,
+            now,
+            p.delivery,
+            p.site_id
+        ],
+    )?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The payments credited to a visitor, oldest first.
+pub fn of_visitor(conn: &Connection, site: &str, visitor: &str) -> Result<Vec<PaymentRow>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.site_id = ?1 AND p.attr_visitor = ?2 ORDER BY p.id LIMIT 1000"
+    ))?;
+    let rows = stmt.query_map(params![site, visitor], payment)?;
+    with_refunds(conn, rows.collect::<rusqlite::Result<_>>()?)
 }

@@ -429,3 +429,15 @@ pub fn rebuild_rollups(conn: &Connection, site: &str) -> Result<()> {
     }
     Ok(())
 }
+
+/// A visitor's sessions, oldest first (at most 1,000), those started before `until` when given.
+pub fn of_visitor(conn: &Connection, site: &str, visitor: &str, until: Option<i64>) -> Result<Vec<SessionView>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SESSION_COLUMNS} FROM sessions WHERE site_id = ?1 AND visitor_id = ?2 AND started_at <= ?3
+         ORDER BY started_at, id LIMIT 1000"
+    ))?;
+    let rows = stmt
+        .query_map(params![site, visitor, until.unwrap_or(i64::MAX)], session_from_row)?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}

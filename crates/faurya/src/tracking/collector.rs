@@ -119,7 +119,15 @@ fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String
     order.sort_by_key(|&i| events[i].at);
     for i in order {
         let ev = &events[i];
-        let outcome = in_savepoint(conn, |conn| store::sessions::apply(conn, ev));
+        let outcome = in_savepoint(conn, |conn| {
+            let applied = store::sessions::apply(conn, ev)?;
+            // Payments that arrived before this visit's events (queued in a browser, a late batch)
+            // are linked now.
+            if let store::sessions::Applied::NewSession(_) = applied {
+                store::attribution::relink_for_session(conn, &ev.site_id, &ev.visitor_id, &ev.session_id)?;
+            }
+            Ok(applied)
+        });
         if outcome.is_ok() {
             let entry = seen.entry(ev.site_id.as_str()).or_insert((ev, ev.at));
             if ev.at < entry.0.at {

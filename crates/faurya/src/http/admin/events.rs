@@ -144,7 +144,10 @@ async fn list(
     }
     let provider = nonempty(query.provider);
     if let Some(p) = &provider {
-        Provider::parse(p).ok_or_else(|| ApiError::field("provider", "Use whop or paddle."))?;
+        // `api`: calls of the revenue API, kept like deliveries.
+        if p != "api" {
+            Provider::parse(p).ok_or_else(|| ApiError::field("provider", "Use whop, paddle or api."))?;
+        }
     }
     let status = nonempty(query.status);
     if let Some(s) = &status
@@ -396,12 +399,28 @@ async fn reprocess(
             message: format!("This is a repeat of d_{original}; reprocess that one instead."),
         });
     }
+    if row.provider == "api" {
+        return Err(ApiError::Conflict {
+            code: "not_reprocessable",
+            message: "A revenue API call is applied when it is received; send it again to change anything.".into(),
+        });
+    }
     let provider =
         Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal(format!("provider {}", row.provider)))?;
     let parsed = ingest::parse(provider, row.body.as_deref().unwrap_or_default());
     let connection = row.connection_id.clone();
-    let processed =
-        state.store.write(move |conn| ingest::process(conn, provider.as_str(), &connection, delivery, &parsed)).await?;
+    let site = {
+        let connection = connection.clone();
+        state.store.read(move |conn| crate::store::connections::get(conn, &connection)).await?.and_then(|c| c.site_id)
+    };
+    let keys = match site {
+        Some(site) => state.tracking.sites.keys(&site).await?,
+        None => None,
+    };
+    let processed = state
+        .store
+        .write(move |conn| ingest::process(conn, provider.as_str(), &connection, delivery, &parsed, keys.as_deref()))
+        .await?;
     state.publish(LiveEvent::Delivery(delivery));
     if let Some(payment) = processed.payment_changed {
         state.publish(LiveEvent::Payment(payment));

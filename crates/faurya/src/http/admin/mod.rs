@@ -1,6 +1,7 @@
 //! The admin listener: the UI, `/login`, and the JSON API under `/api` (one router per
 //! resource, all behind the admin token).
 
+mod attribution;
 mod connections;
 mod events;
 mod health;
@@ -18,6 +19,11 @@ use axum::routing::{get, post};
 use super::auth::{self, AdminAuth};
 use crate::app::AppState;
 
+/// A payment as the API shows it (also the revenue API's answer).
+pub fn payment_view(row: crate::store::payments::PaymentRow) -> serde_json::Value {
+    serde_json::to_value(payments::PaymentView::from(row)).unwrap_or_default()
+}
+
 pub fn router(state: AppState) -> Router {
     let api = Router::new()
         .merge(health::router())
@@ -29,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(tunnel::router())
         .merge(sites::router())
         .merge(traffic::router())
+        .merge(attribution::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.

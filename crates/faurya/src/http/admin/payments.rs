@@ -30,6 +30,25 @@ pub struct RefundView {
     created_at: String,
 }
 
+/// The session a model credits, as the UI shows it.
+#[derive(Serialize)]
+pub struct TouchView {
+    session_id: String,
+    channel: Option<String>,
+    source: Option<String>,
+    campaign: Option<String>,
+    landing_page: Option<String>,
+    referrer: Option<String>,
+    started_at: String,
+}
+
+#[derive(Serialize)]
+pub struct ModelsView {
+    first_touch: Option<TouchView>,
+    last_touch: Option<TouchView>,
+    last_non_direct: Option<TouchView>,
+}
+
 #[derive(Serialize)]
 pub struct PaymentView {
     id: i64,
@@ -47,16 +66,54 @@ pub struct PaymentView {
     order_id: Option<String>,
     customer_email: Option<String>,
     attributed: bool,
+    #[serde(skip)]
+    attributed_visitor: Option<String>,
     paid_at: Option<String>,
     created_at: String,
     delivery_id: Option<String>,
     site_id: Option<String>,
+    /// How it reached Faurya: webhook, api, backfill, test.
+    source: String,
+    attribution_status: String,
+    /// Why the attribution is unverified, or that the session is not known (yet).
+    attribution_note: Option<String>,
+    models: ModelsView,
     refunds: Vec<RefundView>,
+}
+
+impl PaymentView {
+    pub fn visitor(&self) -> Option<&str> {
+        self.attributed_visitor.as_deref()
+    }
 }
 
 impl From<PaymentRow> for PaymentView {
     fn from(p: PaymentRow) -> Self {
+        let [ft, lt, lnd] = p.touches.map(|t| {
+            t.map(|t| TouchView {
+                session_id: t.session_id,
+                channel: t.channel,
+                source: t.source,
+                campaign: t.campaign,
+                landing_page: t.landing,
+                referrer: t.referrer,
+                started_at: rfc3339(t.started_at),
+            })
+        });
+        let attribution_note = match (&p.attribution_note, &lt, &p.attr_visitor, &p.attr_session) {
+            (Some(note), _, _, _) => Some(note.clone()),
+            (None, None, Some(_), _) => {
+                Some("visitor known, session unknown: no session of this visitor has arrived (yet)".into())
+            }
+            (None, None, None, Some(_)) => Some("session unknown: this session has not arrived (yet)".into()),
+            _ => None,
+        };
         Self {
+            source: p.origin,
+            attribution_status: p.attribution_status,
+            attribution_note,
+            attributed_visitor: p.attr_visitor,
+            models: ModelsView { first_touch: ft, last_touch: lt, last_non_direct: lnd },
             attributed: p.visitor_id.is_some() || p.session_id.is_some() || p.attribution_token.is_some(),
             net_minor: p.amount_minor - p.refunded_minor,
             id: p.id,

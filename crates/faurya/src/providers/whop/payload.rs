@@ -20,6 +20,8 @@ use crate::providers::fields::{body_error, currency, first_id, kind, required_st
 /// the Paddle docs, which users copy across.
 const VISITOR_KEYS: [&str; 2] = ["faurya_visitor_id", "faVisitorId"];
 const SESSION_KEYS: [&str; 2] = ["faurya_session_id", "faSessionId"];
+const TOKEN_KEYS: [&str; 2] = ["faurya_attribution_token", "faAttributionToken"];
+const ORDER_KEYS: [&str; 2] = ["faurya_order_id", "orderId"];
 
 pub fn parse(body: &[u8]) -> Result<Parsed, ParseError> {
     let envelope: Envelope = serde_json::from_slice(body).map_err(|e| body_error(e, "a Whop webhook"))?;
@@ -100,6 +102,10 @@ fn payment(data: Payment<'_>) -> Result<PaymentFact, ParseError> {
     let amount_minor = amount(data.total, &currency, "data.total", "a payment")?;
     let plan_metadata = data.plan.as_ref().and_then(|plan| plan.get("metadata"));
     let (visitor_id, session_id) = attribution([data.metadata.as_ref(), plan_metadata]);
+    // The token and order id travel with the ids: from the same metadata object.
+    let from_metadata =
+        |keys: &[&str]| [data.metadata.as_ref(), plan_metadata].into_iter().flatten().find_map(|m| first_id(m, keys));
+    let (attribution_token, order_id) = (from_metadata(&TOKEN_KEYS), from_metadata(&ORDER_KEYS));
     let customer_email = data
         .user
         .as_ref()
@@ -115,8 +121,8 @@ fn payment(data: Payment<'_>) -> Result<PaymentFact, ParseError> {
         status: "succeeded".to_owned(),
         visitor_id,
         session_id,
-        attribution_token: None,
-        order_id: None,
+        attribution_token,
+        order_id,
         customer_email,
         paid_at_ms: timestamp_ms(data.paid_at, "data.paid_at")?,
     })
