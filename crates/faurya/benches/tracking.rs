@@ -40,6 +40,10 @@ fn config(dir: &std::path::Path) -> Config {
     config
 }
 
+async fn admin_get(client: &reqwest::Client, app: &faurya::RunningApp, path: &str) -> Value {
+    client.get(format!("{}/api{path}", app.admin_url())).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap()
+}
+
 async fn admin(client: &reqwest::Client, app: &faurya::RunningApp, path: &str, body: Value) -> Value {
     client
         .post(format!("{}/api{path}", app.admin_url()))
@@ -174,6 +178,42 @@ async fn event_and_webhook_load(events: usize) -> Vec<String> {
     let secret = fakes.secrets().pop().unwrap();
     let hook = format!("{}/webhooks/whop/{}", app.public_listener_url(), connection["id"].as_str().unwrap());
     rows.push(webhooks(&client, &hook, &secret, "idle", 300).await.row());
+
+    // The revenue API beside webhook ingest, 16 concurrent each, the same number of purchases.
+    let (site_key, n) = (admin_get(&client, &app, &format!("/sites/{site}/write-key")).await, 3000);
+    let key = site_key["write_key"].as_str().unwrap().to_string();
+    let calls: Vec<_> = (0..n)
+        .map(|i| {
+            let headers = vec![
+                ("content-type".to_string(), "application/json".to_string()),
+                ("x-faurya-site-id".to_string(), site.clone()),
+                ("x-faurya-write-key".to_string(), key.clone()),
+            ];
+            let body = json!({"event": "purchase", "amount": 4900, "currency": "USD", "orderId": format!("ord_{i}"),
+                "provider": "paddle", "providerPaymentId": format!("txn_bench_{i}"),
+                "attribution": {"faVisitorId": format!("visitor_{:08}", i), "faSessionId": format!("session_{:08}", i)}});
+            (headers, body.to_string())
+        })
+        .collect();
+    let revenue_url = format!("{}/api/revenue", app.public_listener_url());
+    rows.push(load("revenue API purchases, 16 concurrent", &revenue_url, calls, 16).await.row());
+    let signed: Vec<_> = (0..n)
+        .map(|i| {
+            let id = format!("msg_cmp_{i}");
+            let body = format!(
+                r#"{{"id":"{id}","api_version":"v1","type":"payment.succeeded","company_id":"{COMPANY}","data":{{"id":"pay_cmp_{i}","status":"paid","currency":"usd","total":49.00,"metadata":{{"faurya_visitor_id":"visitor_{i:08}","faurya_session_id":"session_{i:08}"}}}}}}"#
+            );
+            let ts = now_ms() / 1000;
+            let headers = vec![
+                ("webhook-id".to_string(), id.clone()),
+                ("webhook-timestamp".to_string(), ts.to_string()),
+                ("webhook-signature".to_string(), sign(&secret, &id, ts, body.as_bytes())),
+                ("content-type".to_string(), "application/json".to_string()),
+            ];
+            (headers, body)
+        })
+        .collect();
+    rows.push(load("Whop webhook payments, 16 concurrent", &hook, signed, 16).await.row());
     let (stop, sent) = (Arc::new(AtomicBool::new(false)), Arc::new(AtomicUsize::new(0)));
     background_events(site.clone(), event_url.clone(), 2000, stop.clone(), sent.clone());
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -190,9 +230,15 @@ async fn event_and_webhook_load(events: usize) -> Vec<String> {
 
 /// Bulk-loads `sessions` sessions (5 pageviews each) over the last 90 days through a plain
 /// connection, then derives the rollups with the same definitions the writer keeps.
-fn fill(path: &std::path::Path, site: &str, sessions: usize) {
+fn fill(path: &std::path::Path, site: &str, sessions: usize, payments: usize) {
     let mut conn = rusqlite::Connection::open(path).unwrap();
     conn.pragma_update(None, "synchronous", "OFF").unwrap();
+    conn.execute(
+        "INSERT INTO connections (id, provider, environment, account_id, key_last4, status, created_at, site_id)
+         VALUES ('con_bench', 'whop', 'production', 'biz_bench', 'abcd', 'removed', 0, ?1)",
+        [site],
+    )
+    .unwrap();
     let now = now_ms();
     let referrers = [
         (None, None, "Direct"),
@@ -259,6 +305,40 @@ fn fill(path: &std::path::Path, site: &str, sessions: usize) {
             }
         }
     }
+    // Payments: one for every tenth session's visitor, credited under the three models as the
+    // writer would (first session of the visitor, the paying session, its latest non-Direct one).
+    {
+        let mut payment = tx
+            .prepare(
+                "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
+                    visitor_id, session_id, paid_at, created_at, updated_at, site_id, attr_visitor, attr_session,
+                    attribution_status)
+                 SELECT 'whop', 'con_bench', 'pay_' || s.id, 4900 + (s.id % 7) * 1000, CASE WHEN s.id % 5 = 0 THEN 'EUR' ELSE 'USD' END,
+                    'succeeded', s.visitor_id, s.session_id, s.started_at + 600000, s.started_at + 600000,
+                    s.started_at + 600000, s.site_id, s.visitor_id, s.session_id, 'ids'
+                 FROM sessions s WHERE s.id % ?1 = 0",
+            )
+            .unwrap();
+        payment.execute([((sessions / payments).max(1)) as i64]).unwrap();
+        tx.execute_batch(
+            "UPDATE payments SET lt_session = (SELECT s.id FROM sessions s WHERE s.site_id = payments.site_id AND s.session_id = payments.attr_session);
+             UPDATE payments SET ft_session = (SELECT s.id FROM sessions s WHERE s.site_id = payments.site_id
+                 AND s.visitor_id = payments.attr_visitor ORDER BY s.started_at LIMIT 1);
+             UPDATE payments SET lnd_session = coalesce((SELECT s.id FROM sessions s WHERE s.site_id = payments.site_id
+                 AND s.visitor_id = payments.attr_visitor AND s.channel != 'Direct'
+                 AND s.started_at <= (SELECT started_at FROM sessions WHERE id = payments.lt_session)
+                 ORDER BY s.started_at DESC LIMIT 1), lt_session);",
+        )
+        .unwrap();
+        for p in ["ft", "lt", "lnd"] {
+            tx.execute_batch(&format!(
+                "UPDATE payments SET ({p}_channel, {p}_source, {p}_campaign, {p}_landing, {p}_referrer) =
+                   (SELECT channel, coalesce(source, 'Direct'), utm_campaign, landing_page, referrer_host FROM sessions
+                    WHERE id = payments.{p}_session)"
+            ))
+            .unwrap();
+        }
+    }
     // The rollups, derived with the same definitions the writer keeps them by.
     faurya::store::sessions::rebuild_rollups(&tx, site).unwrap();
     tx.commit().unwrap();
@@ -273,9 +353,14 @@ async fn overview_at_scale(sessions: usize) -> Vec<String> {
     let db = app.state().store.path().to_path_buf();
     app.shutdown().await;
     let started = Instant::now();
-    fill(&db, &site, sessions);
+    let payments = sessions / 10;
+    fill(&db, &site, sessions, payments);
     let size = std::fs::metadata(&db).map(|m| m.len() / (1024 * 1024)).unwrap_or(0);
-    eprintln!("filled {sessions} sessions, ~{} pageviews in {:.0?} ({size} MiB)", sessions * 5, started.elapsed());
+    eprintln!(
+        "filled {sessions} sessions, ~{} pageviews, {payments} payments in {:.0?} ({size} MiB)",
+        sessions * 5,
+        started.elapsed()
+    );
 
     let app = App::start(config(dir.path())).await.unwrap();
     let base = format!("{}/api", app.admin_url());
@@ -291,9 +376,26 @@ async fn overview_at_scale(sessions: usize) -> Vec<String> {
         ("sessions, next page (keyset)", format!("{base}/sessions?site={site}&days=90&before={deep}")),
         ("one session with its pages", format!("{base}/sessions/{one}?site={site}")),
         ("live visitors", format!("{base}/live?site={site}")),
+        ("attribution, last non-direct by channel, 30 days", format!("{base}/attribution?site={site}&days=30")),
+        (
+            "attribution, first touch by source, 90 days",
+            format!("{base}/attribution?site={site}&days=90&model=first_touch&by=source"),
+        ),
+        (
+            "attribution, last touch by landing page, 90 days",
+            format!("{base}/attribution?site={site}&days=90&model=last_touch&by=landing_page"),
+        ),
+        ("compare models by channel, 90 days", format!("{base}/attribution/compare?site={site}&days=90")),
+        ("compare models by campaign, 30 days", format!("{base}/attribution/compare?site={site}&days=30&by=campaign")),
+        ("revenue summary, 30 days", format!("{base}/revenue/summary?site={site}&days=30")),
+        ("payments, newest 50", format!("{base}/payments?site={site}")),
+        ("a payment's journey", format!("{base}/payments/{{payment}}/journey")),
     ];
+    let (_, newest) = get(&client, &format!("{base}/payments?site={site}&limit=1")).await;
+    let payment_id = newest["payments"][0]["id"].to_string();
     let mut rows = Vec::new();
     for (label, url) in requests {
+        let url = url.replace("{payment}", &payment_id);
         let mut times = Vec::new();
         for _ in 0..7 {
             let t = Instant::now();
@@ -331,7 +433,7 @@ fn main() {
             println!("{row}");
         }
         let rows = overview_at_scale(sessions).await;
-        println!("\n| request ({sessions} sessions) | median ms | max ms |");
+        println!("\n| request ({sessions} sessions, {} payments) | median ms | max ms |", sessions / 10);
         println!("|---|---:|---:|");
         for row in rows {
             println!("{row}");

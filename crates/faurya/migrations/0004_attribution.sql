@@ -66,6 +66,7 @@ ALTER TABLE payments ADD COLUMN lnd_referrer TEXT;
 
 -- Events that land after their payment find it by visitor (late linking).
 CREATE INDEX payments_by_attr_visitor ON payments (site_id, attr_visitor) WHERE attr_visitor IS NOT NULL;
+CREATE INDEX payments_by_attr_session ON payments (site_id, attr_session) WHERE attr_session IS NOT NULL;
 -- The revenue API's idempotency key: one payment per order id and site.
 CREATE INDEX payments_by_order ON payments (site_id, order_id) WHERE order_id IS NOT NULL;
 -- The attribution table scans one site's payments in a time window.

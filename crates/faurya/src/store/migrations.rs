@@ -16,6 +16,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0003_tracking.sql")),
     // Rebuilds `connections`: checked for dangling references before it commits.
     M::up(include_str!("../../migrations/0004_attribution.sql")).foreign_key_check(),
+    M::up(include_str!("../../migrations/0005_revenue_rollups.sql")),
 ];
 
 /// The schema version this build writes.

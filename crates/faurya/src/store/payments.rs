@@ -407,59 +407,45 @@ pub struct CurrencyTotals {
 }
 
 /// Per currency: totals over all time, and over payments made since `since` (unix ms). A
-/// payment's time is when it was paid, else when it was recorded. Two scans without a join:
-/// payments grouped by currency, then the (far fewer) counted refunds joined to their payments.
+/// payment's time is when it was paid, else when it was recorded. Read from the daily revenue
+/// rollups the store's triggers keep (migration 0005): a few rows per day, whatever the number
+/// of payments.
 pub fn totals(conn: &Connection, since: i64, site: Option<&str>) -> Result<Vec<(CurrencyTotals, CurrencyTotals)>> {
-    let mut stmt = conn.prepare(
-        "SELECT currency, count(*), sum(a), sum(amount_minor), sum(w), sum(w * a), sum(w * amount_minor)
-         FROM (SELECT currency, amount_minor,
-                      (visitor_id IS NOT NULL OR session_id IS NOT NULL OR attribution_token IS NOT NULL) AS a,
-                      (coalesce(paid_at, created_at) >= ?1) AS w
-               FROM payments WHERE ?2 IS NULL OR site_id = ?2)
-         GROUP BY currency ORDER BY sum(amount_minor) DESC",
+    let mut stmt = conn.prepare_cached(
+        "SELECT currency, sum(payments), sum(attributed), sum(gross_minor), sum(refunded_minor),
+                sum(CASE WHEN day >= ?1 THEN payments END), sum(CASE WHEN day >= ?1 THEN attributed END),
+                sum(CASE WHEN day >= ?1 THEN gross_minor END), sum(CASE WHEN day >= ?1 THEN refunded_minor END)
+         FROM revenue_daily WHERE ?2 IS NULL OR site_id = ?2
+         GROUP BY currency HAVING sum(payments) > 0 ORDER BY sum(gross_minor) DESC",
     )?;
-    let mut out: Vec<(CurrencyTotals, CurrencyTotals)> = stmt
-        .query_map(params![since, site], |r| {
+    let rows = stmt
+        .query_map(params![since.div_euclid(DAY_MS), site], |r| {
             let currency: String = r.get(0)?;
-            let totals = |payments, attributed, gross| CurrencyTotals {
-                currency: currency.clone(),
-                payments,
-                attributed,
-                gross_minor: gross,
-                refunded_minor: 0,
+            let totals = |payments: Option<i64>, attributed: Option<i64>, gross: Option<i64>, refunded: Option<i64>| {
+                CurrencyTotals {
+                    currency: currency.clone(),
+                    payments: payments.unwrap_or(0),
+                    attributed: attributed.unwrap_or(0),
+                    gross_minor: gross.unwrap_or(0),
+                    refunded_minor: refunded.unwrap_or(0),
+                }
             };
-            Ok((totals(r.get(1)?, r.get(2)?, r.get(3)?), totals(r.get(4)?, r.get(5)?, r.get(6)?)))
+            Ok((totals(r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?), totals(r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)))
         })?
         .collect::<rusqlite::Result<_>>()?;
-    let mut refunds = conn.prepare(
-        "SELECT p.currency, sum(r.amount_minor),
-                sum(CASE WHEN coalesce(p.paid_at, p.created_at) >= ?1 THEN r.amount_minor ELSE 0 END)
-         FROM refunds r JOIN payments p ON p.provider = r.provider AND p.provider_payment_id = r.provider_payment_id
-         WHERE r.counts = 1 AND (?2 IS NULL OR p.site_id = ?2) GROUP BY p.currency",
-    )?;
-    let refunded = refunds
-        .query_map(params![since, site], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
-    for row in refunded {
-        let (currency, all_time, window) = row?;
-        if let Some((a, w)) = out.iter_mut().find(|(a, _)| a.currency == currency) {
-            a.refunded_minor = all_time;
-            w.refunded_minor = window;
-        }
-    }
-    Ok(out)
+    Ok(rows)
 }
+
+const DAY_MS: i64 = 86_400_000;
 
 /// Net revenue per UTC day and currency since `since` (unix ms): (day start ms, currency, net).
 pub fn daily_net(conn: &Connection, since: i64, site: Option<&str>) -> Result<Vec<(i64, String, i64)>> {
-    // `coalesce(paid_at, created_at)` is indexed (migration 0002), so only the window is read.
-    let mut stmt = conn.prepare(
-        "SELECT (coalesce(p.paid_at, p.created_at) / 86400000) * 86400000 AS day, p.currency,
-                sum(p.amount_minor - coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider
-                    AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), 0))
-         FROM payments p WHERE coalesce(p.paid_at, p.created_at) >= ?1 AND (?2 IS NULL OR p.site_id = ?2)
-         GROUP BY day, p.currency ORDER BY day",
+    let mut stmt = conn.prepare_cached(
+        "SELECT day * 86400000, currency, sum(gross_minor - refunded_minor) FROM revenue_daily
+         WHERE day >= ?1 AND (?2 IS NULL OR site_id = ?2)
+         GROUP BY day, currency HAVING sum(payments) > 0 ORDER BY day",
     )?;
-    let rows = stmt.query_map(params![since, site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows = stmt.query_map(params![since.div_euclid(DAY_MS), site], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
