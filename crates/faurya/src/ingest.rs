@@ -399,6 +399,14 @@ pub fn process(
                                 format!("payment {} updated: {}", fact.provider_payment_id, changes.join(", ")),
                             )
                         }
+                        // Reprocessing the delivery that recorded it: still its delivery.
+                        Applied::Unchanged { first_delivery: Some(d), .. } if *d == delivery => (
+                            "processed",
+                            format!(
+                                "payment {} recorded by this delivery; reprocessed, nothing changed",
+                                fact.provider_payment_id
+                            ),
+                        ),
                         Applied::Unchanged { first_delivery, .. } => (
                             "duplicate",
                             format!(
@@ -432,6 +440,16 @@ pub fn process(
                         Applied::Created(_) | Applied::Updated { .. } => {
                             payment_changed = payment;
                             ("processed", format!("refund {} recorded{counting}{waiting}", fact.provider_refund_id))
+                        }
+                        Applied::Unchanged { first_delivery: Some(d), .. } if *d == delivery => {
+                            payment_changed = payment;
+                            (
+                                "processed",
+                                format!(
+                                    "refund {} recorded by this delivery; reprocessed, nothing changed{counting}{waiting}",
+                                    fact.provider_refund_id
+                                ),
+                            )
                         }
                         Applied::Unchanged { first_delivery, .. } => (
                             "duplicate",

@@ -556,8 +556,15 @@ async fn reprocess_applies_a_delivery_again() {
     let id = refund_first["id"].as_str().unwrap();
     let (status, event) = w.t.post(&format!("/events/{id}/reprocess"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{event}");
-    assert_eq!(event["status"], "duplicate", "nothing new: the refund was recorded already");
+    assert_eq!(event["status"], "processed", "still the delivery that recorded the refund: {event}");
+    assert!(event["note"].as_str().unwrap().contains("reprocessed"), "{event}");
     assert_eq!(event["payment"]["provider_payment_id"], "pay_1", "now linked to its payment");
+    // Reprocessing the payment's own delivery keeps it the payment's processed delivery.
+    let (status, again) = w.t.post(&format!("/events/{}/reprocess", pay["id"].as_str().unwrap()), json!({})).await;
+    assert_eq!((status, again["status"].as_str()), (StatusCode::OK, Some("processed")), "{again}");
+    let payments = w.payments().await;
+    assert_eq!(payments.len(), 1);
+    assert_eq!(payments[0]["delivery_id"], pay["id"], "the payment still points at its delivery");
     let (_, dup) = w.deliver("msg_p", &payment("pay_1", "10", "usd", json!({}))).await;
     let (status, answer) = w.t.post(&format!("/events/{}/reprocess", dup["id"].as_str().unwrap()), json!({})).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
