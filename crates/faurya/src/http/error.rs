@@ -106,7 +106,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Rejected { status, .. } => *status,
             ApiError::Provider(e) => e.http_status(),
-            ApiError::Store(StoreError::Closed) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Store(StoreError::Closed) | ApiError::Store(StoreError::Unavailable(_)) => {
+                StatusCode::SERVICE_UNAVAILABLE
+            }
             ApiError::Store(StoreError::NotFound) => StatusCode::NOT_FOUND,
             ApiError::Store(StoreError::Conflict(_)) => StatusCode::CONFLICT,
             ApiError::Store(_) | ApiError::Secret(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -133,6 +135,7 @@ impl ApiError {
             ApiError::Rejected { code, .. } => code,
             ApiError::Provider(e) => e.code(),
             ApiError::Store(StoreError::Closed) => "unavailable",
+            ApiError::Store(StoreError::Unavailable(_)) => "storage_unavailable",
             ApiError::Store(StoreError::NotFound) => "not_found",
             ApiError::Store(StoreError::Conflict(_)) => "conflict",
             ApiError::Store(_) | ApiError::Secret(_) | ApiError::Internal(_) => "internal",
@@ -143,6 +146,9 @@ impl ApiError {
         match self {
             // Never echo SQL or crypto internals to the client.
             ApiError::Store(StoreError::Closed) => "Faurya is shutting down; try again in a moment.".into(),
+            ApiError::Store(StoreError::Unavailable(_)) => "Faurya cannot write to its database (the disk is full or read-only), \
+                 so nothing was stored: try again later. It recovers by itself once there is space."
+                .into(),
             ApiError::Store(StoreError::NotFound) => "Not found.".into(),
             ApiError::Store(StoreError::Conflict(message)) => message.clone(),
             ApiError::Store(_) | ApiError::Internal(_) => {
@@ -168,6 +174,7 @@ impl IntoResponse for ApiError {
             ApiError::TooManyRequests { retry_after_secs } | ApiError::Unavailable { retry_after_secs, .. } => {
                 Some(*retry_after_secs)
             }
+            ApiError::Store(StoreError::Unavailable(_) | StoreError::Closed) => Some(30),
             _ => None,
         };
         let mut response = (status, Json(json!({ "error": error }))).into_response();

@@ -28,7 +28,11 @@ use writer::Writer;
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("database error: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
+    /// The database file cannot take writes now: the disk is full, the file or its folder is
+    /// read-only, or the device failed. Nothing was acknowledged; it works again once fixed.
+    #[error("the database cannot be written: {0}")]
+    Unavailable(String),
     #[error(
         "the database {path} was written by a newer Faurya (schema version {found}, this build knows up to {known}). \
          Install the newer version again, or restore a backup made with this version."
@@ -48,6 +52,19 @@ pub enum StoreError {
     NotFound,
     #[error("stored data is invalid: {0}")]
     Corrupt(String),
+}
+
+/// Errors that say "the storage is the problem, not this request" (disk full, read-only,
+/// I/O failure): callers answer 503 so the sender retries, and the UI shows it.
+pub(crate) fn is_storage_failure(err: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::{CannotOpen, DiskFull, ReadOnly, SystemIoFailure};
+    matches!(err, rusqlite::Error::SqliteFailure(e, _) if matches!(e.code, DiskFull | ReadOnly | SystemIoFailure | CannotOpen))
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        if is_storage_failure(&err) { StoreError::Unavailable(err.to_string()) } else { StoreError::Sqlite(err) }
+    }
 }
 
 impl StoreError {
@@ -75,6 +92,16 @@ struct Inner {
     readers: Mutex<Vec<Connection>>,
 }
 
+/// Whether the last write reached the disk; the UI's "disk full" banner reads it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Health {
+    pub writable: bool,
+    /// Why writes fail, while they do.
+    pub error: Option<String>,
+    /// Unix ms of the first failure in the current run of failures.
+    pub since: Option<i64>,
+}
+
 impl Store {
     /// Opens (creating if needed) and migrates the database. Blocking: call before the runtime
     /// serves requests, or from `spawn_blocking`.
@@ -99,6 +126,11 @@ impl Store {
         T: Send + 'static,
     {
         self.inner.writer.submit(f).await
+    }
+
+    /// Whether writes reach the disk now (as of the last group the writer committed).
+    pub fn health(&self) -> Health {
+        self.inner.writer.health()
     }
 
     /// Runs a read-only `f` on a pooled connection on the blocking thread pool.

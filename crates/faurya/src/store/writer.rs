@@ -4,6 +4,7 @@
 //! `Ok` always means "durably on disk".
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex};
 
 use rusqlite::Connection;
 use tokio::sync::{mpsc, oneshot};
@@ -18,12 +19,32 @@ const QUEUE: usize = 4096;
 /// A queued write. `run` executes it inside the group transaction and returns the reply to send
 /// once the commit outcome is known; `refuse` answers a job that never got to run.
 trait WriteJob: Send {
-    fn run(self: Box<Self>, conn: &Connection) -> Reply;
-    fn refuse(self: Box<Self>, reason: String);
+    /// Runs the job; answers its reply and, when it failed because the storage cannot be
+    /// written, why.
+    fn run(self: Box<Self>, conn: &Connection) -> (Reply, Option<String>);
+    fn refuse(self: Box<Self>, reason: CommitError);
 }
 
 type Job = Box<dyn WriteJob>;
-type Reply = Box<dyn FnOnce(std::result::Result<(), String>) + Send>;
+type Reply = Box<dyn FnOnce(std::result::Result<(), CommitError>) + Send>;
+
+/// Why a group did not commit; cloned to every job of the group.
+#[derive(Clone, Debug)]
+struct CommitError {
+    message: String,
+    /// Disk full, read-only, I/O failure: the storage, not the job.
+    storage: bool,
+}
+
+impl CommitError {
+    fn of(err: rusqlite::Error) -> Self {
+        Self { storage: super::is_storage_failure(&err), message: err.to_string() }
+    }
+
+    fn into_store_error(self) -> StoreError {
+        if self.storage { StoreError::Unavailable(self.message) } else { StoreError::Write(self.message) }
+    }
+}
 
 struct Pending<F, T> {
     f: F,
@@ -35,21 +56,26 @@ where
     F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     T: Send + 'static,
 {
-    fn run(self: Box<Self>, conn: &Connection) -> Reply {
+    fn run(self: Box<Self>, conn: &Connection) -> (Reply, Option<String>) {
         let Pending { f, reply } = *self;
         let outcome = in_savepoint(conn, f);
-        Box::new(move |commit| {
+        let storage = match &outcome {
+            Err(StoreError::Unavailable(message)) => Some(message.clone()),
+            _ => None,
+        };
+        let reply: Reply = Box::new(move |commit| {
             let answer = match (outcome, commit) {
                 (Ok(value), Ok(())) => Ok(value),
                 (Err(e), _) => Err(e),
-                (Ok(_), Err(commit_error)) => Err(StoreError::Write(commit_error)),
+                (Ok(_), Err(commit_error)) => Err(commit_error.into_store_error()),
             };
             let _ = reply.send(answer);
-        })
+        });
+        (reply, storage)
     }
 
-    fn refuse(self: Box<Self>, reason: String) {
-        let _ = self.reply.send(Err(StoreError::Write(reason)));
+    fn refuse(self: Box<Self>, reason: CommitError) {
+        let _ = self.reply.send(Err(reason.into_store_error()));
     }
 }
 
@@ -60,16 +86,23 @@ enum Message {
 
 pub(super) struct Writer {
     tx: mpsc::Sender<Message>,
+    health: Arc<Mutex<super::Health>>,
 }
 
 impl Writer {
     pub(super) fn start(conn: Connection) -> Result<Self> {
         let (tx, rx) = mpsc::channel(QUEUE);
+        let health = Arc::new(Mutex::new(super::Health { writable: true, error: None, since: None }));
+        let shared = health.clone();
         std::thread::Builder::new()
             .name("faurya-db-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &shared))
             .map_err(|e| StoreError::Panicked(format!("could not start the writer thread: {e}")))?;
-        Ok(Self { tx })
+        Ok(Self { tx, health })
+    }
+
+    pub(super) fn health(&self) -> super::Health {
+        self.health.lock().expect("health lock").clone()
     }
 
     pub(super) async fn submit<T, F>(&self, f: F) -> Result<T>
@@ -108,7 +141,7 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
     outcome
 }
 
-fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
+fn run(conn: Connection, mut rx: mpsc::Receiver<Message>, health: &Mutex<super::Health>) {
     let mut closing: Option<oneshot::Sender<()>> = None;
     while closing.is_none() {
         let Some(first) = rx.blocking_recv() else { break };
@@ -125,7 +158,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
             }
         }
         if !jobs.is_empty() {
-            run_group(&conn, jobs);
+            run_group(&conn, jobs, health);
         }
     }
     // Whatever was queued behind the close request still gets an answer.
@@ -135,7 +168,7 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
         late.push(job);
     }
     if !late.is_empty() {
-        run_group(&conn, late);
+        run_group(&conn, late, health);
     }
     drop(conn);
     if let Some(done) = closing {
@@ -143,18 +176,67 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Message>) {
     }
 }
 
-fn run_group(conn: &Connection, jobs: Vec<Job>) {
+/// Records whether the group reached the disk: the first storage failure starts a "not
+/// writable" period, the next successful commit ends it.
+fn note(health: &Mutex<super::Health>, outcome: GroupOutcome) {
+    let mut h = health.lock().expect("health lock");
+    match outcome {
+        GroupOutcome::Committed { storage_failure: None } => {
+            *h = super::Health { writable: true, error: None, since: None }
+        }
+        GroupOutcome::Committed { storage_failure: Some(message) }
+        | GroupOutcome::Failed(CommitError { message, storage: true }) => {
+            if h.writable {
+                tracing::error!(error = %message, "the database cannot be written: deliveries are answered 503 until it can");
+            }
+            let since = h.since.unwrap_or_else(super::now_ms);
+            *h = super::Health { writable: false, error: Some(message), since: Some(since) };
+        }
+        GroupOutcome::Failed(_) => {}
+    }
+}
+
+enum GroupOutcome {
+    /// Committed; a job in it may still have failed on storage (its savepoint rolled back).
+    Committed {
+        storage_failure: Option<String>,
+    },
+    Failed(CommitError),
+}
+
+/// Runs one group and records whether it reached the disk before anyone hears back (so a
+/// caller that got its answer sees the health that answer implies).
+fn run_group(conn: &Connection, jobs: Vec<Job>, health: &Mutex<super::Health>) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        let error = CommitError::of(e);
+        note(health, GroupOutcome::Failed(error.clone()));
         for job in jobs {
-            job.refuse(e.to_string());
+            job.refuse(error.clone());
         }
         return;
     }
-    let replies: Vec<Reply> = jobs.into_iter().map(|job| job.run(conn)).collect();
-    let commit = conn.execute_batch("COMMIT").map_err(|e| e.to_string());
+    let mut storage_failure = None;
+    let replies: Vec<Reply> = jobs
+        .into_iter()
+        .map(|job| {
+            let (reply, failed_on_storage) = job.run(conn);
+            if let Some(message) = failed_on_storage {
+                storage_failure = Some(message);
+            }
+            reply
+        })
+        .collect();
+    let commit = conn.execute_batch("COMMIT").map_err(CommitError::of);
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }
+    note(
+        health,
+        match &commit {
+            Ok(()) => GroupOutcome::Committed { storage_failure },
+            Err(e) => GroupOutcome::Failed(e.clone()),
+        },
+    );
     for reply in replies {
         reply(commit.clone());
     }

@@ -23,9 +23,12 @@ const MAX_BATCH: usize = 256;
 /// the browser to send later.
 const QUEUE: usize = 8192;
 
+/// Why an event was not stored: (message, the storage cannot be written).
+type Failure = (String, bool);
+
 struct Pending {
     event: Accepted,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<Result<(), Failure>>,
 }
 
 pub struct Collector {
@@ -52,7 +55,8 @@ impl Collector {
         })?;
         match wait.await {
             Ok(Ok(())) => Ok(()),
-            Ok(Err(reason)) => Err(ApiError::Internal(format!("event not stored: {reason}"))),
+            Ok(Err((reason, true))) => Err(ApiError::Store(StoreError::Unavailable(reason))),
+            Ok(Err((reason, false))) => Err(ApiError::Internal(format!("event not stored: {reason}"))),
             Err(_) => Err(ApiError::Store(StoreError::Closed)),
         }
     }
@@ -88,9 +92,9 @@ async fn run(
 async fn write_batch(store: &Store, live: &broadcast::Sender<LiveEvent>, batch: Vec<Pending>) {
     let (events, senders): (Vec<Accepted>, Vec<_>) = batch.into_iter().map(|p| (p.event, p.done)).unzip();
     let written = store.write(move |conn| Ok(apply_all(conn, &events))).await;
-    let outcomes: Vec<Result<Option<String>, String>> = match written {
+    let outcomes: Vec<Result<Option<String>, Failure>> = match written {
         Ok(outcomes) => outcomes,
-        Err(e) => vec![Err(e.to_string()); senders.len()],
+        Err(e) => vec![Err((e.to_string(), matches!(e, StoreError::Unavailable(_)))); senders.len()],
     };
     let mut sites: Vec<String> = Vec::new();
     for (done, outcome) in senders.into_iter().zip(outcomes) {
@@ -110,7 +114,7 @@ async fn write_batch(store: &Store, live: &broadcast::Sender<LiveEvent>, batch: 
 
 /// Applies each event in a savepoint of its own (one bad event never costs the others), then
 /// notes the first and latest event of each site. Answers, per event, its site or why it failed.
-fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String>, String>> {
+fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String>, Failure>> {
     let mut seen: HashMap<&str, (&Accepted, i64)> = HashMap::new();
     let mut outcomes = vec![Ok(None); events.len()];
     // Oldest first: a browser back online sends its queued events and the new pageview at once,
@@ -135,7 +139,9 @@ fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String
             }
             entry.1 = entry.1.max(ev.at);
         }
-        outcomes[i] = outcome.map(|_| Some(ev.site_id.clone())).map_err(|e| e.to_string());
+        outcomes[i] = outcome
+            .map(|_| Some(ev.site_id.clone()))
+            .map_err(|e| (e.to_string(), matches!(e, StoreError::Unavailable(_))));
     }
     for (site, (first, last_at)) in seen {
         if let Err(e) = store::sites::note_events(conn, site, first.at, &first.url, &first.name, last_at) {
