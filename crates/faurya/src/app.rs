@@ -180,7 +180,11 @@ impl App {
         let tolerance = store.read(store::settings::signature_tolerance_secs).await?;
         ingest.tolerance_secs.store(tolerance, std::sync::atomic::Ordering::Relaxed);
         let tunnel_settings = load_tunnel_settings(&store, &sealer, config.tunnel.backend).await?;
-        let tunnel_env = crate::tunnel::BackendEnv::new(addrs.public, config.tunnel.clone())
+        let mut tunnel_options = config.tunnel.clone();
+        let pid_file = config.data_dir.join("cloudflared.pid");
+        crate::tunnel::child::stop_leftover(&pid_file, "cloudflared");
+        tunnel_options.pid_file = Some(pid_file);
+        let tunnel_env = crate::tunnel::BackendEnv::new(addrs.public, tunnel_options)
             .map_err(|e| StartError::Task(format!("HTTP client: {e}")))?;
         let tunnel = Arc::new(crate::tunnel::Tunnel::new(tunnel_settings, live.clone()));
         let cancel = CancellationToken::new();

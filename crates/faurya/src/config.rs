@@ -135,6 +135,8 @@ pub struct TunnelOptions {
     pub search_path: Option<OsString>,
     /// `FAURYA_NGROK_SERVER_ADDR`: a custom ngrok agent ingress (`host:port`).
     pub ngrok_server_addr: Option<String>,
+    /// Where the running cloudflared's pid is kept (set by the app: `<data dir>/cloudflared.pid`).
+    pub pid_file: Option<PathBuf>,
     /// How long a backend may take to come up (process start, connect, URL) before it counts
     /// as failed and is retried.
     pub start_timeout: Duration,
@@ -153,6 +155,7 @@ impl Default for TunnelOptions {
             cloudflared: None,
             search_path: None,
             ngrok_server_addr: None,
+            pid_file: None,
             start_timeout: Duration::from_secs(60),
             restart_backoff: Backoff { base: Duration::from_secs(1), max: Duration::from_secs(60) },
             sync_backoff: Backoff { base: Duration::from_secs(5), max: Duration::from_secs(600) },

@@ -227,3 +227,69 @@ async fn when_cloudflared_is_not_installed_the_state_says_how_to_install_it() {
     assert!(fakes.requests().is_empty(), "Whop was not called");
     t.stop().await;
 }
+
+async fn wait_until(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    while !done() {
+        assert!(std::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// SIGKILL gives Faurya no chance to stop its child: the kernel must (PR_SET_PDEATHSIG).
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn cloudflared_dies_with_faurya_even_on_sigkill() {
+    let fake = FakeCloudflared::new("metrics");
+    let data = tempfile::tempdir().unwrap();
+    let mut faurya = std::process::Command::new(env!("CARGO_BIN_EXE_faurya"))
+        .args(["serve", "--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--tunnel", "cloudflared"])
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("FAURYA_CLOUDFLARED", fake.binary())
+        .env("FAURYA_MASTER_KEY", support::master_key_b64())
+        .env("FAURYA_NO_KEYCHAIN", "1")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_until("cloudflared to start", || fake.runs() >= 1 && fake.read("pid").is_some()).await;
+    let child = fake.pid();
+    assert!(alive(&child));
+    assert_eq!(std::fs::read_to_string(data.path().join("cloudflared.pid")).unwrap().trim(), child, "its pid is kept");
+    faurya.kill().unwrap();
+    faurya.wait().unwrap();
+    wait_until("cloudflared to die with its parent", || !alive(&child)).await;
+}
+
+/// A cloudflared that a previous run left behind (and its pid file) is stopped at start.
+#[tokio::test]
+async fn a_leftover_cloudflared_is_stopped_at_start() {
+    let fake = FakeCloudflared::new("metrics");
+    let mut leftover = std::process::Command::new(fake.binary())
+        .args(["tunnel", "--no-autoupdate", "--url", "http://127.0.0.1:9", "--metrics", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = leftover.id().to_string();
+    wait_until("the leftover to run", || fake.read("pid").as_deref() == Some(pid.as_str())).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/cloudflared.pid"), format!("{pid}\n")).unwrap();
+    let t = TestApp::start_in(dir, |_| {}).await;
+    let status = tokio::task::spawn_blocking(move || leftover.wait().unwrap()).await.unwrap();
+    assert!(!status.success(), "killed: {status}");
+    assert!(!t.data_dir().join("cloudflared.pid").exists());
+    t.stop().await;
+
+    // A pid file naming some other process (a recycled pid) is left alone.
+    let mut other = std::process::Command::new("sleep").arg("30").spawn().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("data")).unwrap();
+    std::fs::write(dir.path().join("data/cloudflared.pid"), other.id().to_string()).unwrap();
+    let t = TestApp::start_in(dir, |_| {}).await;
+    assert!(other.try_wait().unwrap().is_none(), "not cloudflared: not touched");
+    other.kill().unwrap();
+    let _ = other.wait();
+    t.stop().await;
+}

@@ -126,6 +126,7 @@ pub struct CloudflaredSession {
     url: String,
     tail: Tail,
     reader: JoinHandle<()>,
+    pid_file: Option<std::path::PathBuf>,
 }
 
 impl Drop for CloudflaredSession {
@@ -150,10 +151,14 @@ impl Backend for Cloudflared {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        super::child::die_with_parent(&mut command);
         let mut child = command
             .spawn()
             .map_err(|e| TunnelError::transient(format!("could not start {}: {e}", binary.display())))?;
         tracing::info!(binary = %binary.display(), pid = child.id().unwrap_or(0), "started cloudflared");
+        if let (Some(file), Some(pid)) = (&self.options.pid_file, child.id()) {
+            super::child::record(file, pid);
+        }
 
         let tail: Tail = Arc::default();
         let (found_tx, found_rx) = watch::channel(None::<String>);
@@ -161,7 +166,8 @@ impl Backend for Cloudflared {
             Some(stderr) => tokio::spawn(read_stderr(stderr, tail.clone(), found_tx)),
             None => tokio::spawn(async {}),
         };
-        let mut session = CloudflaredSession { child, url: String::new(), tail, reader };
+        let mut session =
+            CloudflaredSession { child, url: String::new(), tail, reader, pid_file: self.options.pid_file.clone() };
 
         let deadline = tokio::time::Instant::now() + self.options.start_timeout;
         loop {
@@ -223,6 +229,9 @@ impl TunnelSession for CloudflaredSession {
     async fn close(mut self) {
         let _ = self.child.start_kill();
         let _ = tokio::time::timeout(Duration::from_secs(3), self.child.wait()).await;
+        if let Some(file) = &self.pid_file {
+            super::child::forget(file);
+        }
     }
 }
 

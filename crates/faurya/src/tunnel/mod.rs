@@ -13,6 +13,7 @@
 //! crate against a self-hosted bore server).
 
 pub mod bore;
+pub mod child;
 pub mod cloudflared;
 pub mod manual;
 pub mod ngrok;
