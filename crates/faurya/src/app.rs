@@ -99,6 +99,12 @@ pub enum StartError {
         "could not listen on {addr} ({what}): {source}. Is another Faurya running? Pick another port with {flag}, or 0 for any free port."
     )]
     Bind { what: &'static str, flag: &'static str, addr: SocketAddr, source: std::io::Error },
+    #[error(
+        "another Faurya is already running with the data dir {dir}: use that one, or give this one another --data-dir"
+    )]
+    DataDirInUse { dir: String },
+    #[error(transparent)]
+    Lock(#[from] crate::backup::BackupError),
     #[error("could not read or write the admin token file {path}: {source}")]
     AdminToken { path: String, source: std::io::Error },
     #[error("startup task failed: {0}")]
@@ -113,6 +119,8 @@ pub struct RunningApp {
     cancel: CancellationToken,
     collector_stop: CancellationToken,
     tasks: JoinSet<()>,
+    /// Held until shutdown: one app per data dir.
+    _lock: crate::backup::DataDirLock,
 }
 
 impl RunningApp {
@@ -153,9 +161,10 @@ impl App {
     pub async fn start(config: Config) -> Result<RunningApp, StartError> {
         let config = Arc::new(config);
         let setup_config = config.clone();
-        let (store, sealer, key_source, token) = tokio::task::spawn_blocking(move || open_data_dir(&setup_config))
-            .await
-            .map_err(|e| StartError::Task(e.to_string()))??;
+        let (store, sealer, key_source, token, lock) =
+            tokio::task::spawn_blocking(move || open_data_dir(&setup_config))
+                .await
+                .map_err(|e| StartError::Task(e.to_string()))??;
         check_master_key(&store, &sealer, &key_source).await?;
 
         let public_listener = bind(config.public_addr, "public listener", "--public-addr").await?;
@@ -239,7 +248,7 @@ impl App {
         }
         tasks.spawn(tunnel.supervise(tunnel_env, cancel.clone()));
         tasks.spawn(crate::webhook_sync::run(state.clone()));
-        Ok(RunningApp { addrs, key_source, state, cancel, collector_stop, tasks })
+        Ok(RunningApp { addrs, key_source, state, cancel, collector_stop, tasks, _lock: lock })
     }
 }
 
@@ -252,9 +261,13 @@ fn bind_error(addr: SocketAddr, what: &'static str, flag: &'static str, source: 
 }
 
 /// Blocking start-up work: data dir, master key, database, admin token.
-fn open_data_dir(config: &Config) -> Result<(Store, Sealer, KeySource, Secret), StartError> {
+type Opened = (Store, Sealer, KeySource, Secret, crate::backup::DataDirLock);
+
+fn open_data_dir(config: &Config) -> Result<Opened, StartError> {
     let dir = &config.data_dir;
     ensure_data_dir(dir).map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
+    let lock = crate::backup::DataDirLock::try_acquire(dir)?
+        .ok_or_else(|| StartError::DataDirInUse { dir: dir.display().to_string() })?;
     let (key, key_source) = secrets::load_master_key(dir, config.master_key.as_deref(), config.keychain)?;
     let sealer = Sealer::new(key.bytes());
     let store = Store::open(&config.db_path())?;
@@ -262,7 +275,7 @@ fn open_data_dir(config: &Config) -> Result<(Store, Sealer, KeySource, Secret), 
         Some(token) => Secret::new(token.clone()),
         None => load_or_create_admin_token(dir)?,
     };
-    Ok((store, sealer, key_source, token))
+    Ok((store, sealer, key_source, token, lock))
 }
 
 /// The tunnel settings saved in the store; a `--tunnel` choice is saved first.

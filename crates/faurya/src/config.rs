@@ -41,6 +41,22 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print the configuration `serve` would use (as JSON, secrets hidden) and exit.
     Config(ServeArgs),
+    /// Write a consistent backup of the database to PATH, also while Faurya runs. The backup
+    /// holds stored secrets sealed: keep the master key too, or they cannot be opened.
+    Backup {
+        /// The file to write (it must not exist yet).
+        path: PathBuf,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
+    /// Replace the database with the backup at PATH (Faurya must be stopped). The current
+    /// database is kept beside it as faurya.db.before-restore-<time>.
+    Restore {
+        /// A file written by `faurya backup` or the Settings page's "Download backup".
+        path: PathBuf,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
 }
 
 /// Options shared by `serve` and `config`.

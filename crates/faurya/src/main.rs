@@ -21,6 +21,8 @@ fn main() -> ExitCode {
     let (args, serve) = match cli.command {
         Command::Serve(args) => (args, true),
         Command::Config(args) => (args, false),
+        Command::Backup { path, args } => return backup_or_restore(args, path, false),
+        Command::Restore { path, args } => return backup_or_restore(args, path, true),
     };
     let config = match Config::from_args(args, |name| std::env::var(name).ok()) {
         Ok(config) => config,
@@ -35,6 +37,51 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     runtime.block_on(serve_until_signal(config))
+}
+
+fn backup_or_restore(args: faurya::config::ServeArgs, path: std::path::PathBuf, restore: bool) -> ExitCode {
+    let config = match Config::from_args(args, |name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    if restore {
+        match faurya::backup::restore(&path, &config.data_dir, &config.db_path()) {
+            Ok((summary, kept)) => {
+                println!(
+                    "Restored {} ({} payments, {} deliveries, {} sessions) into {}.",
+                    path.display(),
+                    summary.payments,
+                    summary.deliveries,
+                    summary.sessions,
+                    config.db_path().display()
+                );
+                if let Some(kept) = kept {
+                    println!("The database it replaced is kept as {}.", kept.display());
+                }
+                println!("Start Faurya with the master key that sealed this backup's secrets.");
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        }
+    } else {
+        match faurya::backup::backup(&config.db_path(), &path) {
+            Ok(summary) => {
+                println!(
+                    "Wrote {} ({} bytes: {} payments, {} deliveries, {} sessions).",
+                    path.display(),
+                    summary.bytes,
+                    summary.payments,
+                    summary.deliveries,
+                    summary.sessions
+                );
+                println!(
+                    "Its secrets are sealed: keep the master key too (OS keychain entry \"faurya\" or master.key)."
+                );
+                ExitCode::SUCCESS
+            }
+            Err(e) => fail(&e),
+        }
+    }
 }
 
 async fn serve_until_signal(config: Config) -> ExitCode {

@@ -2,6 +2,7 @@
 //! resource, all behind the admin token).
 
 mod attribution;
+mod backup;
 mod connections;
 mod events;
 mod health;
@@ -36,6 +37,7 @@ pub fn router(state: AppState) -> Router {
         .merge(sites::router())
         .merge(traffic::router())
         .merge(attribution::router())
+        .merge(backup::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.
