@@ -7,6 +7,13 @@
 // Tracking (sites, sessions, traffic, live visitors, install) follows the admin API contract of
 // the tracking work: several sites, ~200 sessions of the main site over 30 days with a believable
 // channel mix (a Hacker News launch day among them), all relative to Date.now().
+//
+// Attribution (issue 11): the seeded payments come from buyer journeys (a Google search, then a
+// typed-in return visit that pays; a Reddit thread, the newsletter, then Direct…), so first
+// touch, last touch and last non-direct credit different channels. Most carry a verified token,
+// some only plain ids, a few a token that was not trusted (expired, altered, another site's); a
+// few came through the revenue API, one from a backfill, one is a test. Models, journeys, visitor
+// pages, the attribution report, its comparison and the CSV exports are computed on request.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -22,7 +29,7 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites'];
+const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution'];
 
 function json(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -47,19 +54,20 @@ function masked(key) {
 const iso = (d) => new Date(d).toISOString();
 
 /** Build a signed-looking delivery the way a provider would send it. */
-export function makeDelivery(state, { provider = 'whop', type = 'payment.succeeded', status = 'processed', at = Date.now(), amount = 1043, currency = 'USD', attributed = true, error = null, connectionId, visit = null } = {}) {
+export function makeDelivery(state, { provider = 'whop', type = 'payment.succeeded', status = 'processed', at = Date.now(), amount = 1043, currency = 'USD', attributed = true, error = null, connectionId, visit = null, attribution = null } = {}) {
   const n = ++state.seq;
   const visitorId = visit?.visitor_id ?? `v_${n}a7c2`;
-  const sessionId = visit?.id ?? `s_${n}b91e`;
+  const sessionId = attribution?.sessionId ?? visit?.id ?? `s_${n}b91e`;
+  const token = attributed ? (attribution?.token ?? null) : null;
   const isRejected = status === 'rejected';
   const id = isRejected ? `r_${n}` : `d_${n}`;
   const deliveryId = provider === 'whop' ? `msg_${createHash('sha1').update(String(n)).digest('hex').slice(0, 24)}` : `evt_01h${n}x${n}k`;
   const payId = provider === 'whop' ? `pay_${n}Zx${n}` : `txn_01h${n}q${n}`;
-  const meta = attributed ? { faurya_visitor_id: visitorId, faurya_session_id: sessionId } : {};
+  const meta = attributed ? { faurya_visitor_id: visitorId, faurya_session_id: sessionId, ...(token ? { faurya_attribution_token: token } : {}) } : {};
   const body =
     provider === 'whop'
       ? { id: deliveryId, api_version: 'v1', type, timestamp: iso(at), data: { id: payId, status: 'paid', currency: currency.toLowerCase(), total: Number(amount) / 100, metadata: meta, user: { email: `buyer${n}@example.com` } } }
-      : { event_id: deliveryId, event_type: type, occurred_at: iso(at), notification_id: `ntf_${n}`, data: { id: payId, status: 'completed', currency_code: currency, custom_data: attributed ? { faVisitorId: visitorId, faSessionId: sessionId, orderId: `ord_${n}` } : null, details: { totals: { total: String(amount) } } } };
+      : { event_id: deliveryId, event_type: type, occurred_at: iso(at), notification_id: `ntf_${n}`, data: { id: payId, status: 'completed', currency_code: currency, custom_data: attributed ? { faVisitorId: visitorId, faSessionId: sessionId, ...(token ? { faAttributionToken: token } : {}), orderId: `ord_${n}` } : null, details: { totals: { total: String(amount) } } } };
   const bodyText = JSON.stringify(body);
   const conn = connectionId ?? state.connections.find((c) => c.provider === provider)?.id ?? `con_${provider}0000`;
   const siteId = state.connections.find((c) => c.id === conn)?.site_id ?? state.sites[0]?.id ?? null;
@@ -98,8 +106,11 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
       net_minor: amount,
       visitor_id: attributed ? visitorId : null,
       session_id: attributed ? sessionId : null,
-      attribution_token: null,
+      attribution_token: token,
       order_id: provider === 'paddle' && attributed ? `ord_${n}` : null,
+      source: 'webhook',
+      ...(attribution?.status ? { attribution_status: attribution.status } : {}),
+      ...(attribution?.note ? { attribution_note: attribution.note } : {}),
       customer_email: `buyer${n}@example.com`,
       paid_at: iso(at),
       created_at: iso(at),
@@ -336,6 +347,281 @@ function visitBefore(state, at) {
   return state.sessions.find((x) => x.site_id === siteId && Date.parse(x.started_at) < at - 20 * 60e3 && Date.parse(x.started_at) > at - 3 * DAY) ?? null;
 }
 
+// ---- attribution: buyer journeys, the three models, reports ---------------------------------
+
+const MIN = 60e3;
+const HOUR = 3600e3;
+/** Visits of one buyer before paying: [channel, source, how long before the payment, pages]. */
+const JOURNEYS = {
+  searchThenDirect: [['Organic Search', 'Google', 6 * DAY, ['/blog/markdown-notes-offline', '/features/sync', '/pricing']], ['Direct', null, 2 * HOUR, ['/pricing', '/signup']]],
+  googleSame: [['Organic Search', 'Google', 35 * MIN, ['/', '/features', '/pricing', '/signup']]],
+  redditEmailDirect: [['Organic Social', 'Reddit', 12 * DAY, ['/blog/obsidian-vs-lumen', '/']], ['Email', 'Newsletter', 3 * DAY, ['/changelog', '/features/sync']], ['Direct', null, 30 * MIN, ['/pricing', '/signup']]],
+  chatgptDirect: [['AI Assistants', 'ChatGPT', 4 * DAY, ['/', '/features/sync']], ['Direct', null, 1 * DAY, ['/pricing']], ['Direct', null, 20 * MIN, ['/pricing', '/signup']]],
+  youtubeGoogleDirect: [['Organic Video', 'YouTube', 20 * DAY, ['/features/sync']], ['Organic Search', 'Google', 6 * DAY, ['/blog/obsidian-vs-lumen', '/pricing']], ['Direct', null, 30 * MIN, ['/pricing', '/signup']]],
+  paidThenOrganic: [['Paid Search', 'Google', 9 * DAY, ['/pricing', '/features']], ['Organic Search', 'Google', 40 * MIN, ['/', '/pricing', '/signup']]],
+  xDirect: [['Organic Social', 'X', 5 * DAY, ['/changelog']], ['Direct', null, 1 * HOUR, ['/pricing', '/signup']]],
+  fbEmail: [['Paid Social', 'Facebook', 15 * DAY, ['/', '/pricing']], ['Email', 'Newsletter', 35 * MIN, ['/changelog', '/pricing', '/signup']]],
+  newsletterSame: [['Email', 'Newsletter', 30 * MIN, ['/blog/why-local-first', '/pricing', '/signup']]],
+  hnSame: [['Referral', 'Hacker News', 25 * MIN, ['/blog/why-local-first', '/', '/pricing', '/signup']]],
+  hnThenDirect: [['Referral', 'Hacker News', 2 * DAY, ['/blog/why-local-first', '/features']], ['Direct', null, 45 * MIN, ['/pricing', '/signup']]],
+  affiliateDirect: [['Affiliates', 'Notetools', 3 * DAY, ['/pricing']], ['Direct', null, 25 * MIN, ['/pricing', '/signup']]],
+  directOnly: [['Direct', null, 2 * DAY, ['/']], ['Direct', null, 15 * MIN, ['/pricing', '/signup']]],
+  phEmail: [['Referral', 'Product Hunt', 25 * DAY, ['/']], ['Organic Search', 'Bing', 8 * DAY, ['/blog/markdown-notes-offline']], ['Email', 'Newsletter', 2 * HOUR, ['/changelog', '/pricing', '/signup']]],
+  perplexitySame: [['AI Assistants', 'Perplexity', 40 * MIN, ['/', '/pricing', '/signup']]],
+  upgrade: [['Email', 'Newsletter', 4 * DAY, ['/changelog', '/features/sync']], ['Direct', null, 25 * MIN, ['/login', '/pricing', '/checkout']]],
+};
+
+function originFor(channel, source) {
+  return ORIGINS.find((o) => o.channel === channel && o.source === source) ?? ORIGINS[3];
+}
+
+/** The visits of a new buyer ending before `payAt`; `last` is the one that started checkout. */
+export function makeJourney(state, rand, site, name, payAt, returning = null) {
+  const visitorId = returning ?? randomId(rand, 16);
+  const sessions = JOURNEYS[name].map(([channel, source, before, pages]) =>
+    makeSession(state, { site, at: payAt - before - Math.floor(rand() * 5 * MIN), origin: originFor(channel, source), rand, host: site.domains[0] ?? 'example.com', pages, visitorId }),
+  );
+  return { visitorId, sessions, last: sessions[sessions.length - 1] };
+}
+
+function fakeToken(rand) {
+  return `fat1.${randomId(rand, 43)}.${randomId(rand, 22)}`;
+}
+
+/** How a seeded payment was tied to its visit: the token, the status and the server's note. */
+function attributionOf(how, rand) {
+  switch (how) {
+    case 'verified':
+      return { status: 'verified', token: fakeToken(rand) };
+    case 'expired':
+      return { status: 'unverified', token: fakeToken(rand), note: 'the attribution token expired (31 days old; a token is valid for 30 days), so the plain visitor and session ids were used' };
+    case 'forged':
+      return { status: 'unverified', token: fakeToken(rand), note: "the attribution token's signature does not match: it was altered or made elsewhere, so the plain visitor and session ids were used" };
+    case 'othersite':
+      return { status: 'unverified', token: fakeToken(rand), note: 'the attribution token was issued for another site (Lumen Docs), so the plain visitor and session ids were used' };
+    case 'nosession':
+      return { status: 'ids', sessionId: randomId(rand, 16), note: 'visitor known, session unknown: credited to their last visit before the payment' };
+    default:
+      return { status: 'ids' };
+  }
+}
+
+/** A payment that came without a delivery: the revenue API, a backfill, a test payment. */
+export function makePayment(state, { provider = 'stripe', amount, currency = 'USD', at = Date.now(), source = 'api', visit = null, attribution = null, connectionId = null, orderId } = {}) {
+  const n = ++state.seq;
+  const payment = {
+    id: state.payments.length + 1,
+    provider,
+    site_id: visit?.site_id ?? state.sites[0]?.id ?? null,
+    connection_id: connectionId,
+    provider_payment_id: provider === 'stripe' ? `pi_3P${n}kQ${randomBytes(5).toString('hex')}` : provider === 'whop' ? `pay_${n}Bf${n}` : `txn_01h${n}b${n}`,
+    amount_minor: amount,
+    currency,
+    status: source === 'test' ? 'paid' : 'succeeded',
+    refunded_minor: 0,
+    net_minor: amount,
+    visitor_id: visit?.visitor_id ?? null,
+    session_id: attribution?.sessionId ?? visit?.id ?? null,
+    attribution_token: attribution?.token ?? null,
+    order_id: orderId ?? (source === 'api' ? `ord_${4400 + n}` : null),
+    customer_email: source === 'test' ? null : `buyer${n}@example.com`,
+    paid_at: iso(at),
+    created_at: iso(at),
+    delivery_id: null,
+    refunds: [],
+    source,
+    ...(attribution?.status ? { attribution_status: attribution.status } : {}),
+    ...(attribution?.note ? { attribution_note: attribution.note } : {}),
+  };
+  state.payments.unshift(payment);
+  return payment;
+}
+
+const paidAt = (p) => p.paid_at ?? p.created_at;
+
+function touchOf(s) {
+  return { session_id: s.id, channel: s.channel, source: s.source, campaign: s.utm_campaign, landing_page: s.landing_page, referrer: s.referrer, started_at: s.started_at };
+}
+
+/** The visitor's sessions on the payment's site up to the payment, oldest first. */
+function sessionsBefore(state, p) {
+  const visitorId = p.visitor_id ?? state.sessions.find((x) => x.id === p.session_id)?.visitor_id;
+  if (!visitorId) return [];
+  const at = Date.parse(paidAt(p));
+  return state.sessions
+    .filter((x) => x.visitor_id === visitorId && (!p.site_id || x.site_id === p.site_id) && Date.parse(x.started_at) <= at)
+    .sort((a, b) => (a.started_at < b.started_at ? -1 : 1));
+}
+
+/** First touch, last touch (the checkout's session, else the last before paying), last non-direct. */
+function modelsOf(state, p) {
+  const list = sessionsBefore(state, p);
+  if (!list.length) return { first_touch: null, last_touch: null, last_non_direct: null };
+  const i = list.findIndex((x) => x.id === p.session_id);
+  const upto = i >= 0 ? list.slice(0, i + 1) : list;
+  const last = upto[upto.length - 1];
+  const nonDirect = [...upto].reverse().find((x) => x.channel !== 'Direct') ?? last;
+  return { first_touch: touchOf(upto[0]), last_touch: touchOf(last), last_non_direct: touchOf(nonDirect) };
+}
+
+/** A payment as the API answers it (attribution fields when the build has them). */
+function paymentView(state, p, features) {
+  if (!p) return p;
+  const attributed = !!(p.visitor_id || p.session_id || p.attribution_token);
+  const base = { ...p, attributed };
+  if (!features.has('attribution')) {
+    const { source: _s, attribution_status: _a, attribution_note: _n, ...old } = base;
+    return old;
+  }
+  return {
+    ...base,
+    source: p.source ?? 'webhook',
+    attribution_status: p.attribution_status ?? (attributed ? 'ids' : 'none'),
+    attribution_note: p.attribution_note ?? null,
+    models: modelsOf(state, p),
+  };
+}
+
+function journeyOf(state, p, features) {
+  const list = sessionsBefore(state, p);
+  const models = modelsOf(state, p);
+  return {
+    payment: paymentView(state, p, features),
+    visitor_id: p.visitor_id ?? list[0]?.visitor_id ?? null,
+    sessions: list.map((x) => ({
+      ...summaryOfSession(x),
+      pages: x.events.map(({ name, path, at }) => ({ name, path, at })),
+      touches: Object.entries(models)
+        .filter(([, t]) => t?.session_id === x.id)
+        .map(([m]) => m),
+    })),
+  };
+}
+
+/** Payments that count as revenue (a test payment does not). */
+function revenuePayments(state, siteId) {
+  return state.payments.filter((x) => x.source !== 'test' && (!siteId || x.site_id === siteId));
+}
+
+const MODELS = ['first_touch', 'last_touch', 'last_non_direct'];
+const BYS = ['channel', 'source', 'campaign', 'landing_page', 'referrer'];
+
+/** As the backend keys rows: what a session did not have (a campaign, a referrer) is `(none)`. */
+function keyOf(t, by) {
+  if (by === 'referrer') return (t.referrer ? hostOf(t.referrer) : null) ?? '(none)';
+  return t[by] ?? '(none)';
+}
+
+/** Payments of the range and the currency picked (or the one with most revenue), with the visits. */
+function attributionBase(state, siteId, days, currency) {
+  const from = since(days);
+  const inRange = revenuePayments(state, siteId).filter((x) => Date.parse(paidAt(x)) >= from);
+  const net = new Map();
+  for (const x of inRange) net.set(x.currency, (net.get(x.currency) ?? 0) + x.amount_minor - x.refunded_minor);
+  const currencies = [...net].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([c]) => c);
+  const cur = currency ?? currencies[0] ?? 'USD';
+  const sessions = state.sessions.filter((x) => (!siteId || x.site_id === siteId) && Date.parse(x.started_at) >= from);
+  return { from, currencies, currency: cur, payments: inRange.filter((x) => x.currency === cur), sessions };
+}
+
+function rate(payments, visitors) {
+  return visitors > 0 ? Math.min(1, payments / visitors) : null;
+}
+
+function perVisitor(net, visitors) {
+  return visitors > 0 ? Math.round(net / visitors) : null;
+}
+
+/** GET /api/attribution */
+function attributionReport(state, siteId, { days, currency, model, by }) {
+  const b = attributionBase(state, siteId, days, currency);
+  const groups = new Map();
+  const group = (key) => {
+    const k = key ?? '\u0000';
+    if (!groups.has(k)) groups.set(k, { key, sessions: [], payments: 0, net_minor: 0 });
+    return groups.get(k);
+  };
+  for (const x of b.sessions) group(keyOf(touchOf(x), by)).sessions.push(x);
+  const unattributed = { payments: 0, net_minor: 0 };
+  for (const p of b.payments) {
+    const t = modelsOf(state, p)[model];
+    const net = p.amount_minor - p.refunded_minor;
+    if (!t) {
+      unattributed.payments += 1;
+      unattributed.net_minor += net;
+      continue;
+    }
+    const g = group(keyOf(t, by));
+    g.payments += 1;
+    g.net_minor += net;
+  }
+  const rows = [...groups.values()]
+    .map((g) => {
+      const visitors = visitorDays(g.sessions);
+      return { key: g.key, visitors, payments: g.payments, net_minor: g.net_minor, currency: b.currency, conversion_rate: rate(g.payments, visitors), revenue_per_visitor_minor: perVisitor(g.net_minor, visitors) };
+    })
+    // As the backend answers: the keys payments are credited to (visits without a payment are in Traffic).
+    .filter((r) => r.payments > 0)
+    .sort((x, y) => y.net_minor - x.net_minor || y.visitors - x.visitors)
+    .slice(0, 50);
+  const visitors = visitorDays(b.sessions);
+  const payments = b.payments.length;
+  const net = b.payments.reduce((n, p) => n + p.amount_minor - p.refunded_minor, 0);
+  return {
+    model,
+    by,
+    currency: b.currency,
+    currencies: b.currencies,
+    days,
+    since: new Date(b.from).toISOString().replace('.000Z', 'Z'),
+    rows,
+    totals: { visitors, payments, net_minor: net, conversion_rate: rate(payments, visitors), revenue_per_visitor_minor: perVisitor(net, visitors) },
+    unattributed,
+  };
+}
+
+/** GET /api/attribution/compare */
+function compareReport(state, siteId, { days, currency, by }) {
+  const reports = Object.fromEntries(MODELS.map((m) => [m, attributionReport(state, siteId, { days, currency, model: m, by })]));
+  const keys = new Map();
+  for (const m of MODELS)
+    for (const r of reports[m].rows) {
+      const k = r.key ?? '\u0000';
+      const row = keys.get(k) ?? { key: r.key, visitors: r.visitors, first_touch: { payments: 0, net_minor: 0 }, last_touch: { payments: 0, net_minor: 0 }, last_non_direct: { payments: 0, net_minor: 0 } };
+      row[m] = { payments: r.payments, net_minor: r.net_minor };
+      keys.set(k, row);
+    }
+  const base = reports.last_touch;
+  const rows = [...keys.values()].sort((x, y) => Math.max(y.first_touch.net_minor, y.last_touch.net_minor, y.last_non_direct.net_minor) - Math.max(x.first_touch.net_minor, x.last_touch.net_minor, x.last_non_direct.net_minor) || y.visitors - x.visitors);
+  const unattributed = Object.fromEntries(MODELS.map((m) => [m, reports[m].unattributed]));
+  return { by, currency: base.currency, currencies: base.currencies, days, since: base.since, rows, unattributed };
+}
+
+const DIGITS = { JPY: 0, KRW: 0, KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3 };
+function decimal(minor, currency) {
+  const d = DIGITS[currency] ?? 2;
+  const neg = minor < 0;
+  const abs = String(Math.abs(minor)).padStart(d + 1, '0');
+  return (neg ? '-' : '') + (d ? abs.slice(0, -d) + '.' + abs.slice(-d) : abs);
+}
+
+function csv(rows) {
+  const cell = (v) => {
+    const t = v === null || v === undefined ? '' : String(v);
+    return /[",\n\r]/.test(t) ? `"${t.replace(/"/g, '""')}"` : t;
+  };
+  return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
+}
+
+function sendCsv(res, name, rows) {
+  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` });
+  res.end(csv(rows));
+}
+
+function ratio(v) {
+  return v === null || v === undefined ? '' : v.toFixed(4);
+}
+
 function since(days, now = Date.now()) {
   return (Math.floor(now / DAY) - (days - 1)) * DAY;
 }
@@ -471,22 +757,44 @@ export function seed(state, now = Date.now()) {
   whop.last_delivery_at = iso(now - 3 * 60e3);
   paddle.last_delivery_at = iso(now - 5 * 3600e3);
   const day = 86400e3;
+  const rand = prng(4242);
+  const main = state.sites[0] ?? null;
+  // [days ago, provider, amount minor, currency, journey (null: unattributed), how it was attributed]
   const plan = [
-    // [days ago, provider, amount minor, currency, attributed]
-    [29, 'whop', 4900, 'USD', true], [27, 'whop', 4900, 'USD', false], [26, 'paddle', 1900, 'EUR', true],
-    [24, 'whop', 9900, 'USD', true], [22, 'whop', 4900, 'USD', true], [21, 'paddle', 3000, 'JPY', true],
-    [19, 'whop', 19900, 'USD', true], [18, 'whop', 4900, 'USD', false], [16, 'paddle', 1900, 'EUR', true],
-    [14, 'whop', 9900, 'USD', true], [13, 'whop', 4900, 'USD', true], [12, 'whop', 4900, 'USD', true],
-    [10, 'paddle', 4900, 'EUR', false], [9, 'whop', 14900, 'USD', true], [8, 'whop', 4900, 'USD', true],
-    [7, 'whop', 9900, 'USD', true], [6, 'paddle', 1250, 'KWD', true], [5, 'whop', 4900, 'USD', true],
-    [4, 'whop', 24900, 'USD', true], [3, 'whop', 4900, 'USD', false], [2, 'paddle', 1900, 'EUR', true],
-    [1, 'whop', 9900, 'USD', true], [0.2, 'whop', 4900, 'USD', true],
+    [29, 'whop', 4900, 'USD', 'searchThenDirect', 'verified'], [27, 'whop', 4900, 'USD', null], [26, 'paddle', 1900, 'EUR', 'googleSame', 'ids'],
+    [24, 'whop', 9900, 'USD', 'redditEmailDirect', 'verified'], [22, 'whop', 4900, 'USD', 'chatgptDirect', 'verified'], [21, 'paddle', 3000, 'JPY', 'youtubeGoogleDirect', 'ids'],
+    [19, 'whop', 19900, 'USD', 'paidThenOrganic', 'verified'], [18, 'whop', 4900, 'USD', null], [16, 'paddle', 1900, 'EUR', 'xDirect', 'expired'],
+    [14, 'whop', 9900, 'USD', 'fbEmail', 'verified'], [13, 'whop', 4900, 'USD', 'newsletterSame', 'verified'], [12, 'whop', 4900, 'USD', 'hnSame', 'verified'],
+    [11.8, 'whop', 9900, 'USD', 'hnThenDirect', 'verified'], [11, 'whop', 4900, 'USD', 'hnSame', 'ids'], [10, 'paddle', 4900, 'EUR', null],
+    [9, 'whop', 14900, 'USD', 'again:0', 'verified'], [8, 'whop', 4900, 'USD', 'affiliateDirect', 'forged'], [7, 'whop', 9900, 'USD', 'chatgptDirect', 'verified'],
+    [6, 'paddle', 1250, 'KWD', 'googleSame', 'ids'], [5, 'whop', 4900, 'USD', 'directOnly', 'verified'], [4, 'whop', 24900, 'USD', 'phEmail', 'verified'],
+    [3, 'whop', 4900, 'USD', null], [2, 'paddle', 1900, 'EUR', 'redditEmailDirect', 'othersite'], [1, 'whop', 9900, 'USD', 'perplexitySame', 'verified'],
+    [0.2, 'whop', 4900, 'USD', 'searchThenDirect', 'nosession'],
   ];
-  for (const [ago, provider, amount, currency, attributed] of plan) {
+  const buyers = [];
+  for (const [ago, provider, amount, currency, journey, how] of plan) {
     const at = now - ago * day - 3600e3 * (ago % 5);
-    makeDelivery(state, { provider, amount, currency, attributed, at, visit: attributed ? visitBefore(state, at) : null });
+    // `again:N`: the buyer of plan[N] comes back (a newsletter, then a typed-in visit) and upgrades.
+    const again = journey?.startsWith('again:') ? buyers[Number(journey.slice(6))] : null;
+    const buyer = again && main ? makeJourney(state, rand, main, 'upgrade', at, again.visitorId) : journey && main ? makeJourney(state, rand, main, journey, at) : null;
+    buyers.push(buyer);
+    makeDelivery(state, { provider, amount, currency, attributed: !!journey, at, visit: buyer?.last ?? null, attribution: journey ? attributionOf(how, rand) : null });
     if (ago === 22) makeDelivery(state, { provider, type: 'payment.pending', status: 'ignored', at: now - ago * day + 60e3, amount, currency });
   }
+  // Sent by the founder's server to POST /api/revenue (a Stripe checkout), found by a backfill, and a test.
+  const others = [
+    [15, 'stripe', 2900, 'USD', 'newsletterSame', 'verified', 'api'],
+    [6.5, 'stripe', 2900, 'USD', 'googleSame', 'ids', 'api'],
+    [1.5, 'stripe', 4900, 'EUR', 'paidThenOrganic', 'verified', 'api'],
+    [17, 'whop', 4900, 'USD', 'xDirect', 'verified', 'backfill'],
+    [0.6, 'whop', 100, 'USD', null, null, 'test'],
+  ];
+  for (const [ago, provider, amount, currency, journey, how, source] of others) {
+    const at = now - ago * day - 3600e3 * (ago % 5);
+    const buyer = journey && main ? makeJourney(state, rand, main, journey, at) : null;
+    makePayment(state, { provider, amount, currency, at, source, visit: buyer?.last ?? null, attribution: journey ? attributionOf(how, rand) : null, connectionId: provider === 'whop' ? whop.id : null });
+  }
+  state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
   // A refund on one payment.
   const refunded = state.payments.find((p) => p.amount_minor === 19900);
   refunded.refunded_minor = 5000;
@@ -497,7 +805,7 @@ export function seed(state, now = Date.now()) {
   rf.payment = refunded;
   rf.payment_id = refunded.id;
   const dup = makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'duplicate', at: now - 4 * day + 90e3, amount: 24900 });
-  state.payments.shift(); // a duplicate creates no payment
+  // A duplicate creates no payment (makeDelivery records payments for processed deliveries only).
   dup.payment = null;
   dup.payment_id = null;
   dup.duplicate_of = state.events.find((e) => e.amount_minor === 24900 && e.status === 'processed')?.id ?? null;
@@ -507,7 +815,9 @@ export function seed(state, now = Date.now()) {
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'failed', at: now - 2 * day, amount: 1999 });
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'rejected', at: now - 1 * day });
   makeDelivery(state, { provider: 'whop', type: 'membership.went_valid', status: 'ignored', at: now - 0.5 * day });
-  makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'processed', at: now - 3 * 60e3, amount: 4900, attributed: true, visit: visitBefore(state, now - 3 * 60e3) });
+  const lastBuyer = main ? makeJourney(state, rand, main, 'chatgptDirect', now - 3 * 60e3) : null;
+  makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'processed', at: now - 3 * 60e3, amount: 4900, attributed: true, visit: lastBuyer?.last ?? visitBefore(state, now - 3 * 60e3), attribution: attributionOf('verified', rand) });
+  state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
   state.events.sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
   for (const c of state.connections) c.deliveries = state.events.filter((e) => e.connection_id === c.id).length;
   state.payments.sort((a, b) => (a.paid_at < b.paid_at ? 1 : -1));
@@ -621,6 +931,63 @@ export async function startFakeAdmin(opts = {}) {
     } catch {
       apiError(res, 404, 'not_found', 'No such file.');
     }
+  }
+
+  /** The attribution endpoints (issue 11); false when the path is not one of them. */
+  function attributionRoute(req, res, url, p, siteQ) {
+    if (req.method !== 'GET') return false;
+    if (siteQ && !state.sites.some((x) => x.id === siteQ)) return apiError(res, 404, 'not_found', 'There is no such site.');
+    if (p === '/api/payments.csv') {
+      const list = state.payments.filter((x) => !siteQ || x.site_id === siteQ).map((x) => paymentView(state, x, features));
+      return sendCsv(res, 'faurya-payments.csv', [
+        ['id', 'paid_at', 'provider', 'source', 'provider_payment_id', 'order_id', 'status', 'currency', 'amount', 'refunded', 'net', 'visitor_id', 'session_id', 'attribution_status', 'attribution_note', 'first_touch_channel', 'last_touch_channel', 'last_non_direct_channel'],
+        ...list.map((x) => [x.id, paidAt(x), x.provider, x.source, x.provider_payment_id, x.order_id, x.status, x.currency, decimal(x.amount_minor, x.currency), decimal(x.refunded_minor, x.currency), decimal(x.net_minor, x.currency), x.visitor_id, x.session_id, x.attribution_status, x.attribution_note, x.models.first_touch?.channel, x.models.last_touch?.channel, x.models.last_non_direct?.channel]),
+      ]);
+    }
+    const vis = p.match(/^\/api\/visitors\/([\w-]+)$/);
+    if (vis) {
+      const sessions = state.sessions.filter((x) => x.visitor_id === vis[1] && (!siteQ || x.site_id === siteQ));
+      const payments = state.payments.filter((x) => (x.visitor_id === vis[1] || sessions.some((s) => s.id === x.session_id)) && (!siteQ || x.site_id === siteQ));
+      if (!sessions.length && !payments.length) return apiError(res, 404, 'not_found', 'There is no such visitor on this site.');
+      const first = sessions.reduce((m, x) => (!m || x.started_at < m ? x.started_at : m), null);
+      return json(res, 200, {
+        visitor_id: vis[1],
+        site_id: siteQ ?? sessions[0]?.site_id ?? payments[0]?.site_id,
+        first_seen: first,
+        sessions: sessions.map(summaryOfSession),
+        payments: payments.sort((a, b) => (paidAt(a) < paidAt(b) ? 1 : -1)).map((x) => paymentView(state, x, features)),
+      });
+    }
+    const m = p.match(/^\/api\/attribution(\/compare)?(\.csv)?$/);
+    if (!m) return false;
+    const q = url.searchParams;
+    const fields = {};
+    const days = Number(q.get('days') ?? 30);
+    if (!(Number.isInteger(days) && days >= 1 && days <= 366)) fields.days = 'Use 1 to 366 days.';
+    const model = q.get('model') ?? 'last_touch';
+    if (!m[1] && !MODELS.includes(model)) fields.model = 'Use first_touch, last_touch or last_non_direct.';
+    const by = q.get('by') ?? 'channel';
+    if (!BYS.includes(by)) fields.by = 'Use channel, source, campaign, landing_page or referrer.';
+    const currency = q.get('currency') || null;
+    if (currency && !/^[A-Z]{3}$/.test(currency)) fields.currency = 'Use an upper-case ISO 4217 code such as USD.';
+    if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
+    const label = (key) => key ?? (by === 'campaign' ? '(no campaign)' : by === 'channel' ? '(none)' : '(direct / none)');
+    if (!m[1]) {
+      const r = attributionReport(state, siteQ, { days, currency, model, by });
+      if (!m[2]) return json(res, 200, r);
+      return sendCsv(res, `faurya-revenue-by-${by.replace('_', '-')}-${model.replace(/_/g, '-')}-${days}d-${r.currency}.csv`, [
+        [by, 'visitors', 'payments', 'net', 'currency', 'conversion_rate', 'revenue_per_visitor'],
+        ...r.rows.map((x) => [label(x.key), x.visitors, x.payments, decimal(x.net_minor, r.currency), r.currency, ratio(x.conversion_rate), x.revenue_per_visitor_minor === null ? '' : decimal(x.revenue_per_visitor_minor, r.currency)]),
+        ['(unattributed)', '', r.unattributed.payments, decimal(r.unattributed.net_minor, r.currency), r.currency, '', ''],
+        ['(total)', r.totals.visitors, r.totals.payments, decimal(r.totals.net_minor, r.currency), r.currency, ratio(r.totals.conversion_rate), r.totals.revenue_per_visitor_minor === null ? '' : decimal(r.totals.revenue_per_visitor_minor, r.currency)],
+      ]);
+    }
+    const c = compareReport(state, siteQ, { days, currency, by });
+    if (!m[2]) return json(res, 200, c);
+    return sendCsv(res, `faurya-models-by-${by.replace('_', '-')}-${days}d-${c.currency}.csv`, [
+      [by, 'visitors', 'first_touch_payments', 'first_touch_net', 'last_touch_payments', 'last_touch_net', 'last_non_direct_payments', 'last_non_direct_net', 'currency'],
+      ...c.rows.map((x) => [label(x.key), x.visitors, x.first_touch.payments, decimal(x.first_touch.net_minor, c.currency), x.last_touch.payments, decimal(x.last_touch.net_minor, c.currency), x.last_non_direct.payments, decimal(x.last_non_direct.net_minor, c.currency), c.currency]),
+    ]);
   }
 
   /** The tracking endpoints; false when the path is not one of them. */
@@ -869,27 +1236,33 @@ export async function startFakeAdmin(opts = {}) {
             e.status = 'processed';
             e.error = null;
           }
-          return json(res, 200, e);
+          return json(res, 200, { ...e, payment: paymentView(state, e.payment, features) });
         }
-        return json(res, 200, e);
+        return json(res, 200, { ...e, payment: paymentView(state, e.payment, features) });
       }
 
       if (p === '/api/payments' && features.has('payments')) {
         const prov = url.searchParams.get('provider');
-        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!siteQ || x.site_id === siteQ)), url);
+        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!siteQ || x.site_id === siteQ)), url, (x) => paymentView(state, x, features));
         return json(res, 200, { payments: r.items, next_cursor: r.next });
       }
 
-      const pay = p.match(/^\/api\/payments\/(\d+)$/);
-      if (pay && features.has('payments')) {
+      const pay = p.match(/^\/api\/payments\/(\d+)(\/journey)?$/);
+      if (pay && features.has('payments') && (!pay[2] || features.has('attribution'))) {
         const found = state.payments.find((x) => x.id === Number(pay[1]));
-        return found ? json(res, 200, found) : apiError(res, 404, 'not_found', 'No such payment.');
+        if (!found) return apiError(res, 404, 'not_found', 'There is no such payment.');
+        return json(res, 200, pay[2] ? journeyOf(state, found, features) : paymentView(state, found, features));
+      }
+
+      if (features.has('attribution')) {
+        const handled = attributionRoute(req, res, url, p, siteQ);
+        if (handled !== false) return;
       }
 
       if (p === '/api/revenue/summary' && features.has('payments')) {
         const days = Number(url.searchParams.get('days') ?? 30);
         if (!(Number.isInteger(days) && days >= 1 && days <= 366)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
-        return json(res, 200, revenueSummary(state.payments.filter((x) => !siteQ || x.site_id === siteQ), days));
+        return json(res, 200, revenueSummary(state.payments.filter((x) => x.source !== 'test' && (!siteQ || x.site_id === siteQ)), days));
       }
 
       if (features.has('sites')) {

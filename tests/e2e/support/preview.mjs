@@ -1,5 +1,7 @@
 // Screenshots of every page against the fake admin API with sample data (no backend needed):
 //   node support/preview.mjs [out-dir]        (default: /tmp/faurya-preview)
+// Attribution too: the Overview's "Where revenue comes from" (one model, and the three compared),
+// a payment's journey and a visitor's page, at 1280 and 900 px.
 // With --serve it only starts the fake API and prints its login URL, for a manual look.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -29,6 +31,7 @@ if (serveOnly) {
       const name = `${tab}${scheme === 'dark' ? '-dark' : ''}.png`;
       await page.screenshot({ path: path.join(outDir, name), fullPage: true });
     }
+    if (!bare) await attributionShots(page, scheme);
     if (!bare) {
       const first = fake.state.events.find((e) => e.status === 'processed');
       await page.goto(`${fake.url}/#/webhooks/${first.id}`);
@@ -44,4 +47,51 @@ if (serveOnly) {
   await browser.close();
   await fake.stop();
   console.log(`Screenshots in ${outDir}`);
+}
+
+/** A section with a margin around it, as it sits on the page. */
+async function sectionShot(page, locator, file, pad = 16) {
+  await locator.scrollIntoViewIfNeeded();
+  await page.mouse.move(1, 1);
+  const box = await locator.boundingBox();
+  const view = page.viewportSize();
+  const scrollY = await page.evaluate(() => window.scrollY);
+  const x = Math.max(0, box.x - pad);
+  const y = Math.max(0, box.y + scrollY - pad);
+  await page.screenshot({ path: file, fullPage: true, clip: { x, y, width: Math.min(view.width - x, box.width + 2 * pad), height: box.height + 2 * pad } });
+}
+
+async function attributionShots(page, scheme) {
+  const dark = scheme === 'dark' ? '-dark' : '';
+  // The buyer who came back and upgraded (two payments), and a journey through three channels.
+  const returning = fake.state.payments.find((p) => p.amount_minor === 14900 && p.attribution_status === 'verified');
+  const journey = fake.state.payments.find((p) => p.amount_minor === 24900) ?? fake.state.payments[0];
+  for (const width of [1280, 900]) {
+    const narrow = width === 900 ? '-900' : '';
+    await page.setViewportSize({ width, height: 860 });
+    await page.goto(`${fake.url}/#/overview`);
+    const section = page.locator('section.attribution');
+    await section.locator('tbody tr').first().waitFor();
+    const compare = page.getByRole('switch', { name: 'Compare models' });
+    await compare.uncheck();
+    await page.waitForTimeout(400);
+    await sectionShot(page, section, path.join(outDir, `attribution${narrow}${dark}.png`));
+    await compare.check();
+    await page.waitForTimeout(500);
+    await sectionShot(page, section, path.join(outDir, `attribution-compare${narrow}${dark}.png`));
+    await compare.uncheck();
+    // Tall enough for the whole journey, down to the payment it ends in.
+    await page.setViewportSize({ width, height: 1080 });
+    await page.goto(`${fake.url}/#/payments/${journey.id}`);
+    await page.getByRole('heading', { name: 'Journey' }).waitFor();
+    await page.waitForTimeout(400);
+    await page.mouse.move(1, 1);
+    await page.screenshot({ path: path.join(outDir, `journey${narrow}${dark}.png`) });
+    await page.setViewportSize({ width, height: 860 });
+    await page.goto(`${fake.url}/#/visitors/${returning?.visitor_id ?? journey.visitor_id}`);
+    await page.getByRole('heading', { name: 'Visits and payments' }).waitFor();
+    await page.waitForTimeout(300);
+    await page.screenshot({ path: path.join(outDir, `visitor${narrow}${dark}.png`), fullPage: true });
+  }
+  await page.setViewportSize({ width: 1280, height: 860 });
 }

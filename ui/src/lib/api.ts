@@ -2,6 +2,10 @@
 // The session cookie set by /login is HttpOnly, so every call simply goes same-origin.
 
 import type {
+  AttributionBy,
+  AttributionCompare,
+  AttributionModel,
+  AttributionReport,
   Connection,
   CreatedSite,
   Environment,
@@ -10,6 +14,7 @@ import type {
   EventSummary,
   Health,
   InstallInfo,
+  Journey,
   LiveVisitors,
   Page,
   Payment,
@@ -23,6 +28,7 @@ import type {
   SiteInput,
   Traffic,
   TunnelTestResult,
+  VisitorProfile,
 } from './types';
 
 /** An error answered by the API, or a failure to reach it (status 0). */
@@ -204,6 +210,21 @@ export const api = {
     return { items: r.payments, next_cursor: r.next_cursor };
   },
   payment: (id: number, signal?: AbortSignal) => request<Payment>(`/api/payments/${id}`, { signal }),
+  /** The visitor's sessions up to the payment, oldest first, each with the models crediting it. */
+  journey: (id: number, signal?: AbortSignal) => request<Journey>(`/api/payments/${id}/journey`, { signal }),
+  /** Every payment of the site as CSV (the session cookie authenticates a plain link). */
+  paymentsCsvUrl: (site?: string | null) => withQuery('/api/payments.csv', { site }),
+  visitor: (id: string, site?: string | null, signal?: AbortSignal) =>
+    request<VisitorProfile>(`/api/visitors/${encodeURIComponent(id)}`, { query: { site }, signal }),
+  attribution: (q: AttributionQuery, signal?: AbortSignal) =>
+    request<AttributionReport>('/api/attribution', { query: { ...q }, signal }),
+  attributionCompare: (q: Omit<AttributionQuery, 'model'>, signal?: AbortSignal) =>
+    request<AttributionCompare>('/api/attribution/compare', { query: { ...q }, signal }),
+  /** The table as shown, as CSV: one model, or the three side by side with `compare`. */
+  attributionCsvUrl: (q: AttributionQuery, compare = false) =>
+    compare
+      ? withQuery('/api/attribution/compare.csv', { ...q, model: undefined })
+      : withQuery('/api/attribution.csv', { ...q }),
   revenueSummary: (days: number, site?: string | null, signal?: AbortSignal) =>
     request<RevenueSummary>('/api/revenue/summary', { query: { days, site }, signal }),
 
@@ -270,6 +291,15 @@ export interface PaymentQuery {
   provider?: string;
   limit?: number;
   cursor?: string | null;
+}
+
+export interface AttributionQuery {
+  site?: string | null;
+  days: number;
+  /** Absent: the server picks the currency with the most revenue in the range. */
+  currency?: string | null;
+  model: AttributionModel;
+  by: AttributionBy;
 }
 
 export interface SessionQuery {

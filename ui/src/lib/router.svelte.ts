@@ -1,12 +1,16 @@
 // Hash routes: #/overview, #/sessions[/<session id>], #/revenue, #/webhooks[/<event id>],
-// #/payments, #/tracking, #/settings. With more than one site the current one rides along as a
+// #/payments[/<payment id>], #/tracking, #/settings, and #/visitors/<visitor id> (not in the
+// sidebar: reached from a payment, a journey or a session). With more than one site the current one rides along as a
 // query, `#/sessions?site=site_…`, so a link or a second tab opens the same site (lib/sites).
 
-export type PageId = 'overview' | 'sessions' | 'revenue' | 'webhooks' | 'payments' | 'tracking' | 'settings';
+export type PageId =
+  'overview' | 'sessions' | 'revenue' | 'webhooks' | 'payments' | 'tracking' | 'settings' | 'visitors';
 
 export interface PageInfo {
   id: PageId;
   title: string;
+  /** Not a sidebar entry: the sidebar marks `section` instead. */
+  section?: PageId;
 }
 
 export const PAGES: PageInfo[] = [
@@ -17,7 +21,11 @@ export const PAGES: PageInfo[] = [
   { id: 'payments', title: 'Payments' },
   { id: 'tracking', title: 'Tracking' },
   { id: 'settings', title: 'Settings' },
+  { id: 'visitors', title: 'Visitor', section: 'sessions' },
 ];
+
+/** The sidebar's entries. */
+export const NAV: PageInfo[] = PAGES.filter((p) => !p.section);
 
 const DEFAULT: PageId = 'overview';
 
@@ -94,6 +102,11 @@ class Router {
 
   get title(): string {
     return PAGES.find((p) => p.id === this.page)?.title ?? '';
+  }
+
+  /** The sidebar entry this page belongs to. */
+  get section(): PageId {
+    return PAGES.find((p) => p.id === this.page)?.section ?? this.page;
   }
 }
 

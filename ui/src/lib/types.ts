@@ -138,9 +138,33 @@ export interface Refund {
   created_at: string;
 }
 
+/** How a payment reached Faurya: a provider webhook, POST /api/revenue, a backfill, a test payment. */
+export type PaymentSource = 'webhook' | 'api' | 'backfill' | 'test';
+
+/**
+ * How the payment was tied to a visit: `verified` a valid signed attribution token; `ids` plain
+ * visitor/session ids; `unverified` a token was given but not trusted (forged, altered, expired
+ * or another site's) and the plain ids were used; `none` nothing to go on.
+ */
+export type AttributionStatus = 'verified' | 'ids' | 'unverified' | 'none';
+
+export type AttributionModel = 'first_touch' | 'last_touch' | 'last_non_direct';
+
+/** The visit a model credits a payment to (its entry fields). */
+export interface Touch {
+  session_id: string;
+  channel: string;
+  source: string | null;
+  campaign: string | null;
+  landing_page: string | null;
+  referrer: string | null;
+  started_at: string;
+}
+
 export interface Payment {
   id: number;
-  provider: Provider;
+  /** Whop or Paddle; a payment from the revenue API names any provider (`api` when it names none). */
+  provider: Provider | (string & {});
   site_id?: string | null;
   connection_id: string | null;
   provider_payment_id: string;
@@ -159,6 +183,103 @@ export interface Payment {
   created_at: string;
   delivery_id: string | null;
   refunds: Refund[];
+  /** Attribution (issue 11); absent from older backends. */
+  source?: PaymentSource;
+  attribution_status?: AttributionStatus;
+  /** Why, e.g. "the attribution token expired (31 days old; …)" or "visitor known, session unknown". */
+  attribution_note?: string | null;
+  models?: Record<AttributionModel, Touch | null>;
+}
+
+/** A page or goal of a session, as the journey lists them. */
+export interface JourneyPage {
+  name: string;
+  path: string;
+  at: string;
+}
+
+/** A visit in a payment's journey, with the models that credit it. */
+export interface JourneySession extends SessionSummary {
+  pages: JourneyPage[];
+  touches: AttributionModel[];
+}
+
+/** GET /api/payments/{id}/journey: the visitor's sessions up to the payment, oldest first. */
+export interface Journey {
+  payment: Payment;
+  visitor_id: string | null;
+  sessions: JourneySession[];
+}
+
+/** GET /api/visitors/{visitor_id}?site= */
+export interface VisitorProfile {
+  visitor_id: string;
+  site_id: string;
+  first_seen: string | null;
+  sessions: SessionSummary[];
+  payments: Payment[];
+}
+
+export type AttributionBy = 'channel' | 'source' | 'campaign' | 'landing_page' | 'referrer';
+
+export interface AttributionRow {
+  /** The channel, source, campaign…; null when the visits had none (no campaign, no referrer). */
+  key: string | null;
+  visitors: number;
+  payments: number;
+  net_minor: number;
+  currency: string;
+  /** 0..1, null when visitors = 0. */
+  conversion_rate: number | null;
+  revenue_per_visitor_minor: number | null;
+}
+
+/** GET /api/attribution?site=&days=&currency=&model=&by= */
+export interface AttributionReport {
+  model: AttributionModel;
+  by: AttributionBy;
+  /** null when the range has no payment at all. */
+  currency: string | null;
+  /** Currencies with payments in the range, for a picker. */
+  currencies: string[];
+  days: number;
+  since: string;
+  /** Sorted by net revenue, largest first. */
+  rows: AttributionRow[];
+  totals: {
+    visitors: number;
+    payments: number;
+    net_minor: number;
+    conversion_rate: number | null;
+    revenue_per_visitor_minor: number | null;
+  };
+  /** Payments without a session under the model. */
+  unattributed: { payments: number; net_minor: number };
+}
+
+export interface ModelFigures {
+  payments: number;
+  net_minor: number;
+}
+
+export interface CompareRow {
+  key: string | null;
+  visitors: number;
+  first_touch: ModelFigures;
+  last_touch: ModelFigures;
+  last_non_direct: ModelFigures;
+}
+
+/** GET /api/attribution/compare?site=&days=&currency=&by= */
+export interface AttributionCompare {
+  by: AttributionBy;
+  currency: string | null;
+  currencies: string[];
+  days: number;
+  since: string;
+  rows: CompareRow[];
+  /** Per model, the payments without a visit under it (when the backend sends them). */
+  unattributed?: Partial<Record<AttributionModel, ModelFigures>>;
 }
 
 export interface CurrencyTotals {
@@ -313,6 +434,12 @@ export interface Page<T> {
 
 export const PROVIDER_NAMES: Record<Provider, string> = { whop: 'Whop', paddle: 'Paddle' };
 
+/** Payments and calls of the revenue API without a named provider. */
+const OTHER_NAMES: Record<string, string> = { api: 'Revenue API' };
+
+/** "Whop", "Paddle"; a provider named only through the revenue API ("stripe") gets a capital. */
 export function providerName(p: string): string {
-  return (PROVIDER_NAMES as Record<string, string>)[p] ?? p;
+  return (
+    (PROVIDER_NAMES as Record<string, string>)[p] ?? OTHER_NAMES[p] ?? (p ? p.charAt(0).toUpperCase() + p.slice(1) : p)
+  );
 }
