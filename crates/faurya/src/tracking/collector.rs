@@ -26,6 +26,9 @@ const QUEUE: usize = 8192;
 /// Why an event was not stored: (message, the storage cannot be written).
 type Failure = (String, bool);
 
+/// Per event, its site or why it failed; and the payments linked anew by the batch.
+type BatchOutcome = (Vec<Result<Option<String>, Failure>>, Vec<i64>);
+
 struct Pending {
     event: Accepted,
     done: oneshot::Sender<Result<(), Failure>>,
@@ -92,10 +95,13 @@ async fn run(
 async fn write_batch(store: &Store, live: &broadcast::Sender<LiveEvent>, batch: Vec<Pending>) {
     let (events, senders): (Vec<Accepted>, Vec<_>) = batch.into_iter().map(|p| (p.event, p.done)).unzip();
     let written = store.write(move |conn| Ok(apply_all(conn, &events))).await;
-    let outcomes: Vec<Result<Option<String>, Failure>> = match written {
-        Ok(outcomes) => outcomes,
-        Err(e) => vec![Err((e.to_string(), matches!(e, StoreError::Unavailable(_)))); senders.len()],
+    let (outcomes, relinked) = match written {
+        Ok(done) => done,
+        Err(e) => (vec![Err((e.to_string(), matches!(e, StoreError::Unavailable(_)))); senders.len()], Vec::new()),
     };
+    for payment in relinked {
+        let _ = live.send(LiveEvent::Payment(payment));
+    }
     let mut sites: Vec<String> = Vec::new();
     for (done, outcome) in senders.into_iter().zip(outcomes) {
         let answer = outcome.map(|site| {
@@ -114,7 +120,8 @@ async fn write_batch(store: &Store, live: &broadcast::Sender<LiveEvent>, batch: 
 
 /// Applies each event in a savepoint of its own (one bad event never costs the others), then
 /// notes the first and latest event of each site. Answers, per event, its site or why it failed.
-fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String>, Failure>> {
+fn apply_all(conn: &Connection, events: &[Accepted]) -> BatchOutcome {
+    let mut relinked = Vec::new();
     let mut seen: HashMap<&str, (&Accepted, i64)> = HashMap::new();
     let mut outcomes = vec![Ok(None); events.len()];
     // Oldest first: a browser back online sends its queued events and the new pageview at once,
@@ -128,7 +135,12 @@ fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String
             // Payments that arrived before this visit's events (queued in a browser, a late batch)
             // are linked now.
             if let store::sessions::Applied::NewSession(_) = applied {
-                store::attribution::relink_for_session(conn, &ev.site_id, &ev.visitor_id, &ev.session_id)?;
+                relinked.extend(store::attribution::relink_for_session(
+                    conn,
+                    &ev.site_id,
+                    &ev.visitor_id,
+                    &ev.session_id,
+                )?);
             }
             Ok(applied)
         });
@@ -148,7 +160,7 @@ fn apply_all(conn: &Connection, events: &[Accepted]) -> Vec<Result<Option<String
             tracing::warn!(site, error = %e, "could not note the site's latest event");
         }
     }
-    outcomes
+    (outcomes, relinked)
 }
 
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> store::Result<T>) -> store::Result<T> {
