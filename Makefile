@@ -90,6 +90,7 @@ test-e2e:
 	cd tests/e2e && FAURYA_BIN=$(CURDIR)/target/debug/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/debug/faurya-fakes npm test
 
 test-desktop: desktop
+	$(CARGO) clippy -p faurya-desktop -- -D warnings
 	@if [ "$$(uname -s)" = Linux ]; then tests/desktop/smoke.sh $(CURDIR)/target/debug/faurya-desktop; \
 	else echo "desktop smoke test skipped: it needs Xvfb (Linux)"; fi
 

@@ -71,7 +71,8 @@ fn main() {
 /// its well-known port when free (a reverse proxy may point at it) or takes a free one.
 async fn start() -> Result<RunningApp, StartError> {
     let args = match Cli::try_parse_from(["faurya", "serve"]).map(|cli| cli.command) {
-        Ok(Command::Serve(args)) | Ok(Command::Config(args)) => args,
+        Ok(Command::Serve(args) | Command::Config(args)) => args,
+        Ok(Command::Backup { args, .. } | Command::Restore { args, .. }) => args,
         Err(e) => return Err(StartError::Task(e.to_string())),
     };
     let mut config = Config::from_args(args, |name| std::env::var(name).ok())?;
