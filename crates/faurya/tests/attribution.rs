@@ -225,6 +225,12 @@ async fn newsletter_then_direct_credits_email_first_direct_last_and_email_last_n
     assert_eq!(ft["rows"][0]["conversion_rate"], 1.0);
     let (_, lt) = s.t.get(&table("last_touch")).await;
     assert_eq!(lt["rows"][0]["key"], "Direct");
+    // A channel with visitors and no sale is in the table, converting at 0.
+    let email = lt["rows"].as_array().unwrap().iter().find(|r| r["key"] == "Email").unwrap_or_else(|| panic!("{lt}"));
+    assert_eq!(
+        (email["payments"].as_i64(), email["visitors"].as_i64(), email["conversion_rate"].as_f64()),
+        (Some(0), Some(1), Some(0.0))
+    );
     let (_, cmp) = s.t.get(&format!("/attribution/compare?site={}&days=7&by=channel", s.site)).await;
     let email = cmp["rows"].as_array().unwrap().iter().find(|r| r["key"] == "Email").unwrap();
     assert_eq!(email["first_touch"]["net_minor"], 4900);

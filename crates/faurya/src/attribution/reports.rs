@@ -108,7 +108,7 @@ pub async fn table(
                 None => (Vec::new(), (0, 0)),
             };
             let cur = currency.clone().unwrap_or_default();
-            let rows: Vec<Row> = found
+            let mut rows: Vec<Row> = found
                 .into_iter()
                 .map(|(key, payments, net)| {
                     let v = visitors.get(&key).copied().unwrap_or(0);
@@ -123,6 +123,19 @@ pub async fn table(
                     }
                 })
                 .collect();
+            // Keys that brought visitors but no sales belong in the table too (that is what
+            // conversion rate is for): the busiest few, after the paying ones.
+            for (key, v) in quiet_keys(&visitors, |k| rows.iter().any(|r| r.key == k)) {
+                rows.push(Row {
+                    key,
+                    visitors: v,
+                    payments: 0,
+                    net_minor: 0,
+                    currency: cur.clone(),
+                    conversion_rate: rate(0, v),
+                    revenue_per_visitor_minor: per_visitor(0, v),
+                });
+            }
             let (payments, net) =
                 rows.iter().fold((unattributed.0, unattributed.1), |(p, n), r| (p + r.payments, n + r.net_minor));
             Ok(Table {
@@ -145,6 +158,18 @@ pub async fn table(
         })
         .await
         .map_err(ApiError::from)
+}
+
+/// Rows of keys with visitors but no payments, at most this many.
+const QUIET_ROWS: usize = 20;
+
+/// The busiest keys (by visitors) not already shown.
+fn quiet_keys(visitors: &HashMap<String, i64>, shown: impl Fn(&str) -> bool) -> Vec<(String, i64)> {
+    let mut quiet: Vec<(String, i64)> =
+        visitors.iter().filter(|(k, v)| **v > 0 && !shown(k)).map(|(k, v)| (k.clone(), *v)).collect();
+    quiet.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    quiet.truncate(QUIET_ROWS);
+    quiet
 }
 
 #[derive(Debug, Default, Serialize, Clone, Copy)]
@@ -218,7 +243,9 @@ pub async fn compare(
             }
             let best =
                 |r: &CompareRow| r.first_touch.net_minor.max(r.last_touch.net_minor).max(r.last_non_direct.net_minor);
-            table.sort_by(|a, b| best(b).cmp(&best(a)).then_with(|| a.key.cmp(&b.key)));
+            table.sort_by(|a, b| {
+                best(b).cmp(&best(a)).then_with(|| b.visitors.cmp(&a.visitors)).then_with(|| a.key.cmp(&b.key))
+            });
             Ok(Comparison {
                 by: by.as_str(),
                 currency,
