@@ -186,6 +186,15 @@ fn assert_rollups_match(t: &TestApp) {
     );
     assert!(!direct.is_empty());
     assert_eq!(kept, direct);
+    let drift: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM payments p WHERE p.refunded_minor != coalesce((SELECT sum(r.amount_minor) FROM refunds r
+               WHERE r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), 0)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(drift, 0, "every payment's refunded_minor equals its counted refunds");
 }
 
 fn channels(p: &Value) -> (Value, Value, Value) {

@@ -214,31 +214,33 @@ pub async fn compare(
             let mut table: Vec<CompareRow> = Vec::new();
             let mut unattributed = HashMap::new();
             if let Some(currency) = &currency {
-                for model in Model::ALL {
-                    let (found, none) =
-                        rows::model_rows(conn, &site, model, by, currency, window.start_ms(), window.end_ms())?;
-                    unattributed.insert(model.as_str(), Cell { payments: none.0, net_minor: none.1 });
-                    for (key, payments, net) in found {
-                        let at = match table.iter().position(|r| r.key == key) {
-                            Some(at) => at,
-                            None => {
-                                table.push(CompareRow {
-                                    visitors: visitors.get(&key).copied().unwrap_or(0),
-                                    key,
-                                    first_touch: Cell::default(),
-                                    last_touch: Cell::default(),
-                                    last_non_direct: Cell::default(),
-                                });
-                                table.len() - 1
+                // One scan of the window's payments gives all three models.
+                let cells = rows::all_models(conn, &site, by, currency, window.start_ms(), window.end_ms())?;
+                let cell = |c: (i64, i64)| Cell { payments: c.0, net_minor: c.1 };
+                for (key, [ft, lt, lnd]) in cells {
+                    match key {
+                        None => {
+                            for (model, c) in Model::ALL.into_iter().zip([ft, lt, lnd]) {
+                                unattributed.insert(model.as_str(), cell(c));
                             }
-                        };
-                        let cell = Cell { payments, net_minor: net };
-                        match model {
-                            Model::FirstTouch => table[at].first_touch = cell,
-                            Model::LastTouch => table[at].last_touch = cell,
-                            Model::LastNonDirect => table[at].last_non_direct = cell,
                         }
+                        Some(key) => table.push(CompareRow {
+                            visitors: visitors.get(&key).copied().unwrap_or(0),
+                            key,
+                            first_touch: cell(ft),
+                            last_touch: cell(lt),
+                            last_non_direct: cell(lnd),
+                        }),
                     }
+                }
+                for (key, v) in quiet_keys(&visitors, |k| table.iter().any(|r| r.key == k)) {
+                    table.push(CompareRow {
+                        key,
+                        visitors: v,
+                        first_touch: Cell::default(),
+                        last_touch: Cell::default(),
+                        last_non_direct: Cell::default(),
+                    });
                 }
             }
             let best =

@@ -198,9 +198,7 @@ pub fn model_rows(
     let column = format!("{p}_{}", by.column_suffix());
     let sql = format!(
         "SELECT CASE WHEN {p}_session IS NULL THEN NULL ELSE coalesce({column}, '{NO_VALUE}') END AS key,
-                count(*),
-                sum(amount_minor - coalesce((SELECT sum(r.amount_minor) FROM refunds r WHERE r.provider = p.provider
-                    AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), 0))
+                count(*), sum(amount_minor - refunded_minor)
          FROM payments p
          WHERE site_id = ?1 AND coalesce(paid_at, created_at) >= ?2 AND coalesce(paid_at, created_at) < ?3
            AND currency = ?4 AND origin != 'test'
@@ -258,4 +256,42 @@ pub fn total_visitors(conn: &Connection, site: &str, first_day: i64, last_day: i
         params![site, first_day, last_day],
         |r| r.get(0),
     )?)
+}
+
+/// Key (None: unattributed) → (payments, net) under first touch, last touch, last non-direct.
+pub type AllModels = HashMap<Option<String>, [(i64, i64); 3]>;
+
+/// Per key, the three models' (payments, net) in one scan of the window's payments: for the
+/// side-by-side comparison. Keys are as in [`model_rows`]; `None` is unattributed.
+pub fn all_models(
+    conn: &Connection,
+    site: &str,
+    by: By,
+    currency: &str,
+    from: i64,
+    to: i64,
+) -> Result<AllModels> {
+    let key = |p: &str| {
+        format!("CASE WHEN {p}_session IS NULL THEN NULL ELSE coalesce({p}_{}, '{NO_VALUE}') END", by.column_suffix())
+    };
+    let sql = format!(
+        "SELECT {}, {}, {}, amount_minor - refunded_minor FROM payments
+         WHERE site_id = ?1 AND coalesce(paid_at, created_at) >= ?2 AND coalesce(paid_at, created_at) < ?3
+           AND currency = ?4 AND origin != 'test'",
+        key("ft"),
+        key("lt"),
+        key("lnd")
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut out = AllModels::new();
+    let mut rows = stmt.query(params![site, from, to, currency])?;
+    while let Some(row) = rows.next()? {
+        let net: i64 = row.get(3)?;
+        for model in 0..3 {
+            let cell = &mut out.entry(row.get::<_, Option<String>>(model)?).or_default()[model];
+            cell.0 += 1;
+            cell.1 += net;
+        }
+    }
+    Ok(out)
 }

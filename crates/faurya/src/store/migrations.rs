@@ -17,6 +17,7 @@ const MIGRATIONS: &[M<'static>] = &[
     // Rebuilds `connections`: checked for dangling references before it commits.
     M::up(include_str!("../../migrations/0004_attribution.sql")).foreign_key_check(),
     M::up(include_str!("../../migrations/0005_revenue_rollups.sql")),
+    M::up(include_str!("../../migrations/0006_payment_refunded.sql")),
 ];
 
 /// The schema version this build writes.

@@ -294,8 +294,7 @@ pub struct RefundRow {
 
 const PAYMENT_COLUMNS: &str = "p.id, p.provider, p.connection_id, p.provider_payment_id, p.amount_minor, p.currency, \
      p.status, \
-     (SELECT coalesce(sum(r.amount_minor), 0) FROM refunds r
-       WHERE r.provider = p.provider AND r.provider_payment_id = p.provider_payment_id AND r.counts = 1), \
+     p.refunded_minor, \
      p.visitor_id, p.session_id, p.attribution_token, p.order_id, p.customer_email, p.paid_at, p.created_at, \
      p.delivery_id, p.site_id, p.origin, p.attribution_status, p.attribution_note, p.attr_visitor, p.attr_session, \
      p.ft_session, p.ft_channel, p.ft_source, p.ft_campaign, p.ft_landing, p.ft_referrer, \
