@@ -305,40 +305,35 @@ fn fill(path: &std::path::Path, site: &str, sessions: usize, payments: usize) {
             }
         }
     }
-    // Payments: one for every tenth session's visitor, credited under the three models as the
-    // writer would (first session of the visitor, the paying session, its latest non-Direct one).
-    {
-        let mut payment = tx
-            .prepare(
-                "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
-                    visitor_id, session_id, paid_at, created_at, updated_at, site_id, attr_visitor, attr_session,
-                    attribution_status)
-                 SELECT 'whop', 'con_bench', 'pay_' || s.id, 4900 + (s.id % 7) * 1000, CASE WHEN s.id % 5 = 0 THEN 'EUR' ELSE 'USD' END,
-                    'succeeded', s.visitor_id, s.session_id, s.started_at + 600000, s.started_at + 600000,
-                    s.started_at + 600000, s.site_id, s.visitor_id, s.session_id, 'ids'
-                 FROM sessions s WHERE s.id % ?1 = 0",
-            )
-            .unwrap();
-        payment.execute([((sessions / payments).max(1)) as i64]).unwrap();
-        tx.execute_batch(
-            "UPDATE payments SET lt_session = (SELECT s.id FROM sessions s WHERE s.site_id = payments.site_id AND s.session_id = payments.attr_session);
-             UPDATE payments SET ft_session = (SELECT s.id FROM sessions s WHERE s.site_id = payments.site_id
-                 AND s.visitor_id = payments.attr_visitor ORDER BY s.started_at LIMIT 1);
-             UPDATE payments SET lnd_session = coalesce((SELECT s.id FROM sessions s WHERE s.site_id = payments.site_id
-                 AND s.visitor_id = payments.attr_visitor AND s.channel != 'Direct'
-                 AND s.started_at <= (SELECT started_at FROM sessions WHERE id = payments.lt_session)
-                 ORDER BY s.started_at DESC LIMIT 1), lt_session);",
-        )
-        .unwrap();
-        for p in ["ft", "lt", "lnd"] {
-            tx.execute_batch(&format!(
-                "UPDATE payments SET ({p}_channel, {p}_source, {p}_campaign, {p}_landing, {p}_referrer) =
-                   (SELECT channel, coalesce(source, 'Direct'), utm_campaign, landing_page, referrer_host FROM sessions
-                    WHERE id = payments.{p}_session)"
-            ))
-            .unwrap();
-        }
-    }
+    // Payments: one for every tenth session, credited under the three models as the writer
+    // would (the visitor's first session, the paying session, its latest non-Direct one), in one
+    // INSERT so the rollup triggers fire once per payment.
+    tx.execute(
+        "WITH paying AS (
+             SELECT s.id AS lt, s.site_id, s.visitor_id, s.session_id, s.started_at,
+                    (SELECT f.id FROM sessions f WHERE f.site_id = s.site_id AND f.visitor_id = s.visitor_id
+                     ORDER BY f.started_at, f.id LIMIT 1) AS ft,
+                    coalesce((SELECT n.id FROM sessions n WHERE n.site_id = s.site_id AND n.visitor_id = s.visitor_id
+                              AND n.channel != 'Direct' AND n.started_at <= s.started_at
+                              ORDER BY n.started_at DESC, n.id DESC LIMIT 1), s.id) AS lnd
+             FROM sessions s WHERE s.id % ?1 = 0)
+         INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
+             visitor_id, session_id, paid_at, created_at, updated_at, site_id, attr_visitor, attr_session,
+             attribution_status,
+             ft_session, ft_channel, ft_source, ft_campaign, ft_landing, ft_referrer,
+             lt_session, lt_channel, lt_source, lt_campaign, lt_landing, lt_referrer,
+             lnd_session, lnd_channel, lnd_source, lnd_campaign, lnd_landing, lnd_referrer)
+         SELECT 'whop', 'con_bench', 'pay_' || p.lt, 4900 + (p.lt % 7) * 1000,
+                CASE WHEN p.lt % 5 = 0 THEN 'EUR' ELSE 'USD' END, 'succeeded', p.visitor_id, p.session_id,
+                p.started_at + 600000, p.started_at + 600000, p.started_at + 600000, p.site_id, p.visitor_id,
+                p.session_id, 'ids',
+                f.id, f.channel, coalesce(f.source, 'Direct'), f.utm_campaign, f.landing_page, f.referrer_host,
+                l.id, l.channel, coalesce(l.source, 'Direct'), l.utm_campaign, l.landing_page, l.referrer_host,
+                n.id, n.channel, coalesce(n.source, 'Direct'), n.utm_campaign, n.landing_page, n.referrer_host
+         FROM paying p JOIN sessions f ON f.id = p.ft JOIN sessions l ON l.id = p.lt JOIN sessions n ON n.id = p.lnd",
+        [((sessions / payments).max(1)) as i64],
+    )
+    .unwrap();
     // The rollups, derived with the same definitions the writer keeps them by.
     faurya::store::sessions::rebuild_rollups(&tx, site).unwrap();
     tx.commit().unwrap();

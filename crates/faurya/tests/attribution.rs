@@ -195,6 +195,35 @@ fn assert_rollups_match(t: &TestApp) {
         )
         .unwrap();
     assert_eq!(drift, 0, "every payment's refunded_minor equals its counted refunds");
+    // The attribution rollups equal the payments' own model columns, for every model and key.
+    for (model, p) in [("first_touch", "ft"), ("last_touch", "lt"), ("last_non_direct", "lnd")] {
+        for (dim, column) in [
+            ("channel", "channel"),
+            ("source", "source"),
+            ("campaign", "campaign"),
+            ("landing_page", "landing"),
+            ("referrer", "referrer"),
+        ] {
+            let rows = |sql: String| -> Vec<(String, i64, String, String, i64, i64)> {
+                let mut stmt = conn.prepare(&sql).unwrap();
+                stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?)))
+                    .unwrap()
+                    .map(Result::unwrap)
+                    .collect()
+            };
+            let kept = rows(format!(
+                "SELECT site_id, day, currency, key, payments, net_minor FROM attribution_daily
+                 WHERE model = '{model}' AND dimension = '{dim}' AND payments != 0 ORDER BY 1, 2, 3, 4"
+            ));
+            let direct = rows(format!(
+                "SELECT coalesce(site_id, ''), coalesce(paid_at, created_at) / 86400000, currency,
+                        CASE WHEN {p}_session IS NULL THEN '' ELSE coalesce({p}_{column}, '(none)') END AS k,
+                        count(*), sum(amount_minor - refunded_minor)
+                 FROM payments WHERE origin != 'test' GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4"
+            ));
+            assert_eq!(kept, direct, "{model} by {dim}");
+        }
+    }
 }
 
 fn channels(p: &Value) -> (Value, Value, Value) {
@@ -262,6 +291,7 @@ async fn newsletter_then_direct_credits_email_first_direct_last_and_email_last_n
     assert_eq!(visitor["payments"].as_array().unwrap().len(), 1);
     let (status, _) = s.t.get(&format!("/visitors/visitor_nobody?site={}", s.site)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_rollups_match(&s.t);
     s.t.stop().await;
 }
 
@@ -331,6 +361,7 @@ async fn payments_that_arrive_before_their_sessions_are_linked_when_the_events_l
     assert!(p["attribution_note"].as_str().unwrap().starts_with("visitor known, session unknown"), "{p}");
     let (_, table) = s.t.get(&format!("/attribution?site={}&days=7", s.site)).await;
     assert_eq!(table["unattributed"], json!({"payments": 1, "net_minor": 500}), "{table}");
+    assert_rollups_match(&s.t);
     s.t.stop().await;
 }
 

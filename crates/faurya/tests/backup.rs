@@ -150,3 +150,37 @@ async fn a_live_store_is_backed_up_consistently_and_restored_when_stopped() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn deliveries_and_payments_export_as_json_lines_and_csv() {
+    let (t, fakes) = app_with_fakes().await;
+    fakes.add_whop_key(KEY, COMPANY, true);
+    let (_, connection) =
+        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
+    let connection = connection["id"].as_str().unwrap().to_string();
+    let secret = fakes.secrets().pop().unwrap();
+    // More than one export page (500).
+    for i in 0..520 {
+        assert_eq!(deliver(&t, &connection, &secret, &format!("pay_x{i}")).await, StatusCode::OK);
+    }
+    let get = |path: &str| t.client.get(t.api(path)).bearer_auth(support::TOKEN).send();
+    let response = get("/events.jsonl").await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.headers()["content-disposition"].to_str().unwrap().contains("faurya-deliveries.jsonl"));
+    let text = response.text().await.unwrap();
+    let lines: Vec<serde_json::Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 520);
+    assert_eq!(lines[0]["id"], "d_1");
+    assert!(lines[0]["body"].as_str().unwrap().contains("pay_x0"), "byte-exact body: {}", lines[0]);
+    assert!(lines[0]["headers"].as_array().unwrap().iter().any(|h| h[0] == "webhook-signature"));
+    let csv = get("/events.csv").await.unwrap().text().await.unwrap();
+    assert_eq!(csv.lines().count(), 521);
+    assert!(csv.starts_with("id,received_at,provider,delivery_id"));
+    let payments = get("/payments.jsonl").await.unwrap().text().await.unwrap();
+    let payments: Vec<serde_json::Value> = payments.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(payments.len(), 520);
+    assert_eq!(payments[0]["provider_payment_id"], "pay_x519", "newest first");
+    let none = get("/events.jsonl?site=site_nothing").await.unwrap().text().await.unwrap();
+    assert!(none.is_empty());
+    t.stop().await;
+}

@@ -2,8 +2,8 @@
 //! by channel, source, campaign, landing page or referrer, under one model or the three side by
 //! side. One currency at a time: amounts in different currencies are never added up.
 //!
-//! Revenue comes from one indexed scan of the site's payments in the window (each payment carries
-//! its three models' keys); visitors from the daily traffic rollups.
+//! Revenue comes from the attribution rollups the payments triggers keep (per model, dimension,
+//! currency, day and key); visitors from the daily traffic rollups.
 
 use std::collections::HashMap;
 
@@ -32,10 +32,6 @@ impl Window {
 
     fn start_ms(self) -> i64 {
         self.first_day * DAY_MS
-    }
-
-    fn end_ms(self) -> i64 {
-        (self.last_day + 1) * DAY_MS
     }
 }
 
@@ -97,13 +93,13 @@ pub async fn table(
 ) -> Result<Table, ApiError> {
     store
         .read(move |conn| {
-            let currencies = rows::currencies(conn, &site, window.start_ms(), window.end_ms())?;
+            let currencies = rows::currencies(conn, &site, window.first_day, window.last_day)?;
             let currency = currency.or_else(|| currencies.first().cloned());
             let visitors = rows::visitors_by(conn, &site, by, window.first_day, window.last_day)?;
             let total_visitors = rows::total_visitors(conn, &site, window.first_day, window.last_day)?;
             let (found, unattributed) = match &currency {
                 Some(currency) => {
-                    rows::model_rows(conn, &site, model, by, currency, window.start_ms(), window.end_ms())?
+                    rows::model_rows(conn, &site, model, by, currency, window.first_day, window.last_day)?
                 }
                 None => (Vec::new(), (0, 0)),
             };
@@ -208,14 +204,14 @@ pub async fn compare(
 ) -> Result<Comparison, ApiError> {
     store
         .read(move |conn| {
-            let currencies = rows::currencies(conn, &site, window.start_ms(), window.end_ms())?;
+            let currencies = rows::currencies(conn, &site, window.first_day, window.last_day)?;
             let currency = currency.or_else(|| currencies.first().cloned());
             let visitors = rows::visitors_by(conn, &site, by, window.first_day, window.last_day)?;
             let mut table: Vec<CompareRow> = Vec::new();
             let mut unattributed = HashMap::new();
             if let Some(currency) = &currency {
                 // One scan of the window's payments gives all three models.
-                let cells = rows::all_models(conn, &site, by, currency, window.start_ms(), window.end_ms())?;
+                let cells = rows::all_models(conn, &site, by, currency, window.first_day, window.last_day)?;
                 let cell = |c: (i64, i64)| Cell { payments: c.0, net_minor: c.1 };
                 for (key, [ft, lt, lnd]) in cells {
                     match key {

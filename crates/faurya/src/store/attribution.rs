@@ -165,16 +165,6 @@ impl By {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|b| b.as_str() == text)
     }
-
-    fn column_suffix(self) -> &'static str {
-        match self {
-            By::Channel => "channel",
-            By::Source => "source",
-            By::Campaign => "campaign",
-            By::LandingPage => "landing",
-            By::Referrer => "referrer",
-        }
-    }
 }
 
 /// The key shown for payments whose session had no campaign / no referrer.
@@ -183,50 +173,43 @@ pub const NO_VALUE: &str = "(none)";
 /// (key, payments, net minor units) rows, and the unattributed (payments, net).
 pub type ModelRows = (Vec<(String, i64, i64)>, (i64, i64));
 
-/// Per key: (payments, net minor units) of one model, in one currency, between two times.
-/// Test payments never count. Also answers the unattributed (payments, net).
+/// Per key: (payments, net minor units) of one model, in one currency, over a day range, from the
+/// rollups the payments triggers keep (migration 0007). Test payments never count. Also answers
+/// the unattributed (payments, net).
 pub fn model_rows(
     conn: &Connection,
     site: &str,
     model: Model,
     by: By,
     currency: &str,
-    from: i64,
-    to: i64,
+    first_day: i64,
+    last_day: i64,
 ) -> Result<ModelRows> {
-    let p = model.column_prefix();
-    let column = format!("{p}_{}", by.column_suffix());
-    let sql = format!(
-        "SELECT CASE WHEN {p}_session IS NULL THEN NULL ELSE coalesce({column}, '{NO_VALUE}') END AS key,
-                count(*), sum(amount_minor - refunded_minor)
-         FROM payments p
-         WHERE site_id = ?1 AND coalesce(paid_at, created_at) >= ?2 AND coalesce(paid_at, created_at) < ?3
-           AND currency = ?4 AND origin != 'test'
-         GROUP BY key ORDER BY 3 DESC"
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT key, sum(payments), sum(net_minor) FROM attribution_daily
+         WHERE site_id = ?1 AND model = ?2 AND dimension = ?3 AND currency = ?4 AND day BETWEEN ?5 AND ?6
+         GROUP BY key HAVING sum(payments) != 0 ORDER BY 3 DESC, 1",
+    )?;
     let mut rows = Vec::new();
     let mut unattributed = (0, 0);
-    for row in stmt.query_map(params![site, from, to, currency], |r| {
-        Ok((r.get::<_, Option<String>>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
+    for row in stmt.query_map(params![site, model.as_str(), by.as_str(), currency, first_day, last_day], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?))
     })? {
         match row? {
-            (None, payments, net) => unattributed = (payments, net),
-            (Some(key), payments, net) => rows.push((key, payments, net)),
+            (key, payments, net) if key.is_empty() => unattributed = (payments, net),
+            (key, payments, net) => rows.push((key, payments, net)),
         }
     }
     Ok((rows, unattributed))
 }
 
-/// Currencies with payments in the window, most revenue first.
-pub fn currencies(conn: &Connection, site: &str, from: i64, to: i64) -> Result<Vec<String>> {
+/// Currencies with payments in the day range, most revenue first (from the revenue rollups).
+pub fn currencies(conn: &Connection, site: &str, first_day: i64, last_day: i64) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT currency FROM payments
-         WHERE site_id = ?1 AND coalesce(paid_at, created_at) >= ?2 AND coalesce(paid_at, created_at) < ?3
-           AND origin != 'test'
-         GROUP BY currency ORDER BY sum(amount_minor) DESC",
+        "SELECT currency FROM revenue_daily WHERE site_id = ?1 AND day BETWEEN ?2 AND ?3
+         GROUP BY currency HAVING sum(payments) > 0 ORDER BY sum(gross_minor) DESC, currency",
     )?;
-    let rows = stmt.query_map(params![site, from, to], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+    let rows = stmt.query_map(params![site, first_day, last_day], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }
 
@@ -261,36 +244,23 @@ pub fn total_visitors(conn: &Connection, site: &str, first_day: i64, last_day: i
 /// Key (None: unattributed) → (payments, net) under first touch, last touch, last non-direct.
 pub type AllModels = HashMap<Option<String>, [(i64, i64); 3]>;
 
-/// Per key, the three models' (payments, net) in one scan of the window's payments: for the
-/// side-by-side comparison. Keys are as in [`model_rows`]; `None` is unattributed.
+/// Per key, the three models' (payments, net) over a day range, for the side-by-side comparison.
 pub fn all_models(
     conn: &Connection,
     site: &str,
     by: By,
     currency: &str,
-    from: i64,
-    to: i64,
+    first_day: i64,
+    last_day: i64,
 ) -> Result<AllModels> {
-    let key = |p: &str| {
-        format!("CASE WHEN {p}_session IS NULL THEN NULL ELSE coalesce({p}_{}, '{NO_VALUE}') END", by.column_suffix())
-    };
-    let sql = format!(
-        "SELECT {}, {}, {}, amount_minor - refunded_minor FROM payments
-         WHERE site_id = ?1 AND coalesce(paid_at, created_at) >= ?2 AND coalesce(paid_at, created_at) < ?3
-           AND currency = ?4 AND origin != 'test'",
-        key("ft"),
-        key("lt"),
-        key("lnd")
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
     let mut out = AllModels::new();
-    let mut rows = stmt.query(params![site, from, to, currency])?;
-    while let Some(row) = rows.next()? {
-        let net: i64 = row.get(3)?;
-        for model in 0..3 {
-            let cell = &mut out.entry(row.get::<_, Option<String>>(model)?).or_default()[model];
-            cell.0 += 1;
-            cell.1 += net;
+    for (i, model) in Model::ALL.into_iter().enumerate() {
+        let (rows, unattributed) = model_rows(conn, site, model, by, currency, first_day, last_day)?;
+        for (key, payments, net) in rows {
+            out.entry(Some(key)).or_default()[i] = (payments, net);
+        }
+        if unattributed.0 != 0 {
+            out.entry(None).or_default()[i] = unattributed;
         }
     }
     Ok(out)

@@ -352,3 +352,19 @@ pub fn count(conn: &Connection, table: &str) -> Result<i64> {
     }
     Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
 }
+
+/// A page of deliveries with their headers and raw bodies, oldest first after `after` (id), for
+/// exports; `site` narrows them to one site.
+pub fn export_page(conn: &Connection, site: Option<&str>, after: i64, limit: usize) -> Result<Vec<DeliveryRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {SUMMARY_COLUMNS}, headers, body FROM deliveries
+         WHERE id > ?1 AND (?2 IS NULL OR site_id = ?2) ORDER BY id LIMIT ?3"
+    ))?;
+    let rows = stmt.query_map(params![after, site, limit as i64], |row| {
+        let mut d = summary(row)?;
+        d.headers = row.get(13)?;
+        d.body = row.get(14)?;
+        Ok(d)
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}

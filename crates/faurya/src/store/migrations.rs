@@ -18,6 +18,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0004_attribution.sql")).foreign_key_check(),
     M::up(include_str!("../../migrations/0005_revenue_rollups.sql")),
     M::up(include_str!("../../migrations/0006_payment_refunded.sql")),
+    M::up(include_str!("../../migrations/0007_attribution_rollups.sql")),
 ];
 
 /// The schema version this build writes.

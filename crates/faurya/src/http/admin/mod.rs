@@ -5,6 +5,7 @@ mod attribution;
 mod backup;
 mod connections;
 mod events;
+mod export;
 mod health;
 mod payments;
 mod settings;
@@ -38,6 +39,7 @@ pub fn router(state: AppState) -> Router {
         .merge(traffic::router())
         .merge(attribution::router())
         .merge(backup::router())
+        .merge(export::router())
         .fallback(super::not_found)
         .method_not_allowed_fallback(super::method_not_allowed)
         // A layer, not a per-handler argument: no endpoint can forget to require the token.
