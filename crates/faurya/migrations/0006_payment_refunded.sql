@@ -8,6 +8,8 @@ UPDATE payments SET refunded_minor = coalesce((SELECT sum(r.amount_minor) FROM r
 
 -- A refund that arrived first is counted when its payment is recorded (or takes its ids).
 CREATE TRIGGER refunded_on_payment_insert AFTER INSERT ON payments
+WHEN EXISTS (SELECT 1 FROM refunds WHERE provider = NEW.provider AND provider_payment_id = NEW.provider_payment_id
+             AND counts = 1)
 BEGIN
     UPDATE payments SET refunded_minor = coalesce((SELECT sum(amount_minor) FROM refunds
         WHERE provider = NEW.provider AND provider_payment_id = NEW.provider_payment_id AND counts = 1), 0)

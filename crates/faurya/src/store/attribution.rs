@@ -108,8 +108,13 @@ pub fn relink(conn: &Connection, payment: i64) -> Result<()> {
             ft_session = ?2, ft_channel = ?3, ft_source = ?4, ft_campaign = ?5, ft_landing = ?6, ft_referrer = ?7,
             lt_session = ?8, lt_channel = ?9, lt_source = ?10, lt_campaign = ?11, lt_landing = ?12, lt_referrer = ?13,
             lnd_session = ?14, lnd_channel = ?15, lnd_source = ?16, lnd_campaign = ?17, lnd_landing = ?18, lnd_referrer = ?19
-         WHERE id = ?1",
+         WHERE id = ?1 AND NOT (ft_session IS ?2 AND ft_channel IS ?3 AND ft_source IS ?4 AND ft_campaign IS ?5
+                               AND ft_landing IS ?6 AND ft_referrer IS ?7 AND lt_session IS ?8 AND lt_channel IS ?9
+                               AND lt_source IS ?10 AND lt_campaign IS ?11 AND lt_landing IS ?12 AND lt_referrer IS ?13
+                               AND lnd_session IS ?14 AND lnd_channel IS ?15 AND lnd_source IS ?16
+                               AND lnd_campaign IS ?17 AND lnd_landing IS ?18 AND lnd_referrer IS ?19)",
     )?;
+    // Only a real change is written: the rollup triggers then run once per change, not per look.
     let mut values: Vec<rusqlite::types::Value> = vec![payment.into()];
     for touch in [pick(credit.first_touch), pick(credit.last_touch), pick(credit.last_non_direct)] {
         values.push(touch.map(|b| b.visit.rowid).into());
