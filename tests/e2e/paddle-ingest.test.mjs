@@ -148,7 +148,8 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     await visible(eurRow.getByRole('cell', { name: '−€5.00' }), 'the approved refund');
     await visible(eurRow.getByRole('cell', { name: '€20.00', exact: true }), 'net after the refund');
     await visible(eurRow.getByText('ord_1042'), 'order id');
-    await visible(eurRow.getByText('completed'), 'Paddle status');
+    await visible(eurRow.getByText('partly refunded'), 'the status after the refund');
+    await visible(eurRow.getByTitle("The provider's status: completed"), 'Paddle status');
     const kwdRow = rows().filter({ hasText: sent.kwd.txnId });
     await visible(kwdRow.getByRole('cell', { name: 'KWD 12.500', exact: true }).first(), 'KWD amount');
     await visible(kwdRow.getByRole('button', { name: /Unattributed/ }), 'unattributed');

@@ -29,7 +29,24 @@ const TYPES = {
   '.json': 'application/json',
 };
 
-const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution'];
+// `backup` (issue 12): /api/health reports the store (`store.writable`…) and GET /api/backup answers.
+const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution', 'backup'];
+
+/** The store as /api/health reports it while it refuses writes (the disk is full). */
+export const DISK_FULL = { writable: false, error: 'database or disk is full', since: null };
+
+/** A tiny file that starts like a SQLite database: what GET /api/backup answers here. */
+function backupFile() {
+  const head = Buffer.alloc(100);
+  head.write('SQLite format 3\0', 0, 'latin1');
+  head.writeUInt16BE(4096, 16);
+  return Buffer.concat([head, Buffer.from('faurya fake backup\n')]);
+}
+
+function backupName(d = new Date()) {
+  const p = (n) => String(n).padStart(2, '0');
+  return `faurya-backup-${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())}-${p(d.getUTCHours())}${p(d.getUTCMinutes())}${p(d.getUTCSeconds())}.db`;
+}
 
 function json(res, status, body, headers = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -799,7 +816,8 @@ export function seed(state, now = Date.now()) {
   const refunded = state.payments.find((p) => p.amount_minor === 19900);
   refunded.refunded_minor = 5000;
   refunded.net_minor = 14900;
-  refunded.status = 'partially_refunded';
+  // Like the backend, the status stays the provider's; the UI reads the refund from the amounts.
+  refunded.status = 'succeeded';
   refunded.refunds.push({ provider_refund_id: 'rfnd_7Kp2', amount_minor: 5000, status: 'succeeded', created_at: iso(now - 17 * day) });
   const rf = makeDelivery(state, { provider: 'whop', type: 'refund.created', status: 'processed', at: now - 17 * day, amount: 5000, currency: 'USD' });
   rf.payment = refunded;
@@ -883,8 +901,10 @@ function page(list, url, map = (x) => x) {
 }
 
 /**
+ * `store` sets what /api/health says of the database at start (e.g. `DISK_FULL`; `since` defaults
+ * to 12 minutes ago); `setStore` and `POST /__fake/store?writable=false&error=…` change it later.
  * @param {{ features?: string[], auth?: boolean, token?: string, seed?: boolean, port?: number,
- *   failDeleteFor?: string[] }} [opts]
+ *   failDeleteFor?: string[], store?: { writable: boolean, error?: string | null, since?: string | null } }} [opts]
  */
 export async function startFakeAdmin(opts = {}) {
   const features = new Set(opts.features ?? ALL_FEATURES);
@@ -910,11 +930,24 @@ export async function startFakeAdmin(opts = {}) {
     sessions: [],
     requests: [],
     failDelete: new Set(opts.failDeleteFor ?? []),
+    store: { writable: true, error: null, since: null },
+    backups: 0,
   };
   // A fresh install has one site, "My site", with no domains.
   if (features.has('sites')) makeSite(state, { name: 'My site', domains: [] });
   if (opts.seed) seed(state);
   const streams = new Set();
+
+  /** What /api/health says of the store; a failing one gets a reason and a start by default. */
+  function setStore(next, { resync = true } = {}) {
+    const writable = next?.writable !== false;
+    state.store = writable
+      ? { writable: true, error: null, since: null }
+      : { writable: false, error: next.error ?? DISK_FULL.error, since: next.since ?? iso(Date.now() - 12 * 60e3) };
+    // The UI checks /api/health again on a resync (and every 15 s anyway).
+    if (resync) emit('resync');
+  }
+  if (opts.store) setStore(opts.store, { resync: false });
 
   /** Like the backend: the data is a bare id (or empty), not JSON. */
   function emit(topic, data = '') {
@@ -1090,11 +1123,33 @@ export async function startFakeAdmin(opts = {}) {
         res.writeHead(204, { 'set-cookie': 'faurya_admin=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0' });
         return res.end();
       }
+      // Test hook (no auth): make the store refuse writes or take them again, e.g.
+      // POST /__fake/store?writable=false&error=database%20or%20disk%20is%20full
+      if (p === '/__fake/store') {
+        if (req.method === 'POST') {
+          const q = url.searchParams;
+          setStore({ writable: q.get('writable') !== 'false', error: q.get('error'), since: q.get('since') });
+        }
+        return json(res, 200, state.store);
+      }
       if (!p.startsWith('/api/')) return serveStatic(req, res, url);
       if (opts.auth && !(req.headers.cookie ?? '').includes(`faurya_admin=${token}`))
         return apiError(res, 401, 'unauthorized', 'Open the admin login URL again.');
 
-      if (p === '/api/health') return json(res, 200, { ok: true, version: state.settings.version });
+      if (p === '/api/health')
+        return json(res, 200, { ok: true, version: state.settings.version, ...(features.has('backup') ? { store: state.store } : {}) });
+
+      if (p === '/api/backup' && req.method === 'GET' && features.has('backup')) {
+        state.backups += 1;
+        const body = backupFile();
+        res.writeHead(200, {
+          'content-type': 'application/vnd.sqlite3',
+          'content-disposition': `attachment; filename="${backupName()}"`,
+          'content-length': String(body.length),
+          'cache-control': 'no-store',
+        });
+        return res.end(body);
+      }
 
       if (p === '/api/settings' && features.has('settings')) {
         if (req.method === 'GET') return json(res, 200, state.settings);
@@ -1312,6 +1367,13 @@ export async function startFakeAdmin(opts = {}) {
         state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
       }
       emit('pageview', site.id);
+    },
+    setStore,
+    /** Connect a provider as POST /api/connections/{provider} would (no deliveries yet). */
+    connect(provider = 'whop', { environment = 'production', api_key = provider === 'whop' ? 'apik_live_8f2c19ab3f9a' : 'pdl_live_apikey_01h7k2c4d1e7', company_id = 'biz_Qm4Lx2Vn8' } = {}) {
+      const conn = addConnection(state, { provider, api_key, company_id, environment });
+      emit('connection', conn.id);
+      return conn;
     },
     /** Record a new delivery as if a provider just sent it, and tell the stream. */
     deliver(opts2) {

@@ -2,18 +2,22 @@
 //   node support/preview.mjs [out-dir]        (default: /tmp/faurya-preview)
 // Attribution too: the Overview's "Where revenue comes from" (one model, and the three compared),
 // a payment's journey and a visitor's page, at 1280 and 900 px.
-// With --serve it only starts the fake API and prints its login URL, for a manual look.
+// Issue 12 and 14 states too: the "disk full" banner, Settings → Backup, and the Webhooks page
+// waiting for a connected provider's first delivery (disk-full*.png, backup*.png, webhooks-waiting*.png).
+// With --serve it only starts the fake API and prints its login URL, for a manual look
+// (--disk-full: with the store refusing writes; POST /__fake/store?writable=true ends it).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { launchChromium, newPage } from './browser.mjs';
-import { startFakeAdmin } from './fake-admin-api.mjs';
+import { DISK_FULL, startFakeAdmin } from './fake-admin-api.mjs';
 
 const args = process.argv.slice(2);
 const serveOnly = args.includes('--serve');
 const bare = args.includes('--bare');
+const diskFull = args.includes('--disk-full');
 const outDir = path.resolve(args.find((a) => !a.startsWith('--')) ?? '/tmp/faurya-preview');
 
-const fake = await startFakeAdmin({ seed: !bare, features: bare ? [] : undefined, port: serveOnly ? 5174 : 0 });
+const fake = await startFakeAdmin({ seed: !bare, features: bare ? [] : undefined, port: serveOnly ? 5174 : 0, store: serveOnly && diskFull ? DISK_FULL : undefined });
 if (serveOnly) {
   console.log(`Fake admin API with sample data: ${fake.loginUrl}`);
   // A visitor now and then, so live visitors and the sessions list move.
@@ -32,6 +36,7 @@ if (serveOnly) {
       await page.screenshot({ path: path.join(outDir, name), fullPage: true });
     }
     if (!bare) await attributionShots(page, scheme);
+    if (!bare) await storeShots(page, scheme);
     if (!bare) {
       const first = fake.state.events.find((e) => e.status === 'processed');
       await page.goto(`${fake.url}/#/webhooks/${first.id}`);
@@ -44,6 +49,7 @@ if (serveOnly) {
     }
     await context.close();
   }
+  if (!bare) await waitingShots(browser);
   await browser.close();
   await fake.stop();
   console.log(`Screenshots in ${outDir}`);
@@ -94,4 +100,51 @@ async function attributionShots(page, scheme) {
     await page.screenshot({ path: path.join(outDir, `visitor${narrow}${dark}.png`), fullPage: true });
   }
   await page.setViewportSize({ width: 1280, height: 860 });
+}
+
+/** Issue 12: the banner while the disk is full, and Settings → Backup. */
+async function storeShots(page, scheme) {
+  const dark = scheme === 'dark' ? '-dark' : '';
+  await page.setViewportSize({ width: 1280, height: 860 });
+  fake.setStore(DISK_FULL);
+  await page.goto(`${fake.url}/#/overview`);
+  await page.reload();
+  await page.getByTestId('store-banner').waitFor();
+  await page.waitForTimeout(700);
+  await page.mouse.move(1, 1);
+  await page.screenshot({ path: path.join(outDir, `disk-full${dark}.png`) });
+  await page.setViewportSize({ width: 760, height: 860 });
+  await page.waitForTimeout(300);
+  await page.screenshot({ path: path.join(outDir, `disk-full-760${dark}.png`) });
+  await page.setViewportSize({ width: 1280, height: 860 });
+  fake.setStore({ writable: true });
+  await page.getByTestId('store-banner').waitFor({ state: 'detached' });
+  await page.goto(`${fake.url}/#/settings`);
+  const backup = page.getByTestId('backup-section');
+  await backup.getByRole('link', { name: 'Download backup' }).waitFor();
+  await page.waitForTimeout(300);
+  await sectionShot(page, backup, path.join(outDir, `backup${dark}.png`));
+}
+
+/** Issue 14: Whop and Paddle connected, nothing delivered yet. */
+async function waitingShots(browser) {
+  const empty = await startFakeAdmin({ seed: false });
+  try {
+    empty.state.settings.public_url = 'https://quiet-river.trycloudflare.com';
+    empty.state.settings.public_url_source = 'tunnel';
+    empty.connect('whop');
+    empty.connect('paddle', { environment: 'sandbox' });
+    for (const scheme of ['light', 'dark']) {
+      const { context, page } = await newPage(browser, { colorScheme: scheme });
+      await page.goto(empty.loginUrl);
+      await page.goto(`${empty.url}/#/webhooks`);
+      await page.getByText('Waiting for the first delivery from', { exact: false }).first().waitFor();
+      await page.waitForTimeout(500);
+      await page.mouse.move(1, 1);
+      await page.screenshot({ path: path.join(outDir, `webhooks-waiting${scheme === 'dark' ? '-dark' : ''}.png`) });
+      await context.close();
+    }
+  } finally {
+    await empty.stop();
+  }
 }

@@ -43,7 +43,7 @@ export function sentence(text: string): string {
 
 /** Byte counts as people read them: 65,536 bytes → "64 KiB". */
 export function formatBytes(n: number): string {
-  if (n < 1024) return `${n.toLocaleString(LOCALE)} bytes`;
+  if (n < 1024) return `${n.toLocaleString(LOCALE)} ${n === 1 ? 'byte' : 'bytes'}`;
   if (n < 1024 * 1024) return `${(n / 1024).toLocaleString(LOCALE, { maximumFractionDigits: 1 })} KiB`;
   return `${(n / 1024 / 1024).toLocaleString(LOCALE, { maximumFractionDigits: 1 })} MiB`;
 }

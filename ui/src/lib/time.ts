@@ -72,6 +72,31 @@ export function formatRelative(iso: string | null | undefined, now = Date.now())
   return dateOnly.format(d);
 }
 
+/**
+ * How long ago, for lists next to an absolute time: "just now", "3 minutes ago", "yesterday",
+ * "2 months ago". Unlike `formatRelative` it never falls back to a date (the date is beside it).
+ * A time slightly ahead of this computer's clock (another machine's clock) is "just now".
+ */
+export function formatAgo(iso: string | null | undefined, now = Date.now()): string {
+  const d = parse(iso);
+  if (!d) return '';
+  const secs = Math.round((d.getTime() - now) / 1000);
+  const abs = Math.abs(secs);
+  if (abs < 45) return 'just now';
+  if (abs < 45 * 60) return relative.format(Math.sign(secs) * Math.max(1, Math.round(abs / 60)), 'minute');
+  if (abs < 22 * 3600) return relative.format(Math.round(secs / 3600), 'hour');
+  if (abs < 26 * 86400) return relative.format(Math.round(secs / 86400), 'day');
+  if (abs < 320 * 86400)
+    return relative.format(Math.sign(secs) * Math.max(1, Math.round(abs / (30.44 * 86400))), 'month');
+  return relative.format(Math.sign(secs) * Math.max(1, Math.round(abs / (365.25 * 86400))), 'year');
+}
+
+/** A tooltip for a listed time: how long ago, then the exact timestamp. */
+export function timeTitle(iso: string | null | undefined, now = Date.now()): string {
+  const exact = formatExact(iso);
+  return exact ? `${formatAgo(iso, now)} · ${exact}` : '';
+}
+
 /** Local calendar day key (YYYY-MM-DD) of a timestamp, for daily buckets. */
 export function localDayKey(d: Date): string {
   const y = d.getFullYear();

@@ -6,6 +6,17 @@ export type Environment = 'production' | 'sandbox';
 export interface Health {
   ok: boolean;
   version: string;
+  /** Whether the database takes writes (issue 12); absent from older backends. */
+  store?: StoreHealth;
+}
+
+/** `GET /api/health`'s `store`: false `writable` while commits fail (e.g. the disk is full). */
+export interface StoreHealth {
+  writable: boolean;
+  /** Why, e.g. "database or disk is full". */
+  error: string | null;
+  /** When the writes started failing (RFC 3339). */
+  since: string | null;
 }
 
 export type PublicUrlSource = 'flag' | 'settings' | 'tunnel' | null;
