@@ -5,7 +5,6 @@
 mod support;
 
 use faurya::attribution::token;
-use faurya::providers::whop::signature::sign;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use support::{TestApp, app_with_fakes, error_code, iso_ago, split, unix_now};
@@ -80,19 +79,7 @@ impl Shop {
             iso_ago(1),
             iso_ago(2)
         );
-        let ts = unix_now();
-        let response = self
-            .t
-            .client
-            .post(format!("{}/webhooks/whop/{}", self.t.public, self.whop))
-            .header("webhook-id", &msg)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", sign(&self.secret, &msg, ts, body.as_bytes()))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = support::post_whop(&self.t.client, &self.hook_url(), &self.secret, &msg, body).await;
         let (status, receipt) = split(response).await;
         assert_eq!(status, StatusCode::OK, "{receipt}");
         receipt
@@ -105,20 +92,12 @@ impl Shop {
 "data":{{"id":"{refund_id}","amount":{amount},"currency":"usd","status":"succeeded","payment":{{"id":"{pay_id}"}}}}}}"#,
             iso_ago(1)
         );
-        let ts = unix_now();
-        let response = self
-            .t
-            .client
-            .post(format!("{}/webhooks/whop/{}", self.t.public, self.whop))
-            .header("webhook-id", &msg)
-            .header("webhook-timestamp", ts.to_string())
-            .header("webhook-signature", sign(&self.secret, &msg, ts, body.as_bytes()))
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .await
-            .unwrap();
+        let response = support::post_whop(&self.t.client, &self.hook_url(), &self.secret, &msg, body).await;
         assert_eq!(response.status(), StatusCode::OK);
+    }
+
+    fn hook_url(&self) -> String {
+        format!("{}/webhooks/whop/{}", self.t.public, self.whop)
     }
 
     async fn revenue(&self, body: Value) -> (StatusCode, Value) {

@@ -6,10 +6,9 @@ mod support;
 
 use std::process::Command;
 
-use faurya::providers::whop::signature::sign;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{TestApp, app_with_fakes, unix_now};
+use support::{TestApp, app_with_fakes};
 
 const KEY: &str = "whop_key_live_0123456789abcdefback";
 const COMPANY: &str = "biz_backup";
@@ -19,16 +18,8 @@ async fn deliver(t: &TestApp, connection: &str, secret: &str, pay_id: &str) -> S
     let body = format!(
         r#"{{"id":"{msg}","api_version":"v1","type":"payment.succeeded","company_id":"{COMPANY}","data":{{"id":"{pay_id}","status":"paid","currency":"usd","total":10,"metadata":{{}}}}}}"#
     );
-    let ts = unix_now();
-    t.client
-        .post(format!("{}/webhooks/whop/{connection}", t.public))
-        .header("webhook-id", &msg)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", sign(secret, &msg, ts, body.as_bytes()))
-        .body(body)
-        .send()
+    support::post_whop(&t.client, &format!("{}/webhooks/whop/{connection}", t.public), secret, &msg, body)
         .await
-        .unwrap()
         .status()
 }
 

@@ -7,10 +7,9 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use faurya::providers::whop::signature::sign;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{TestApp, error_code, split, unix_now};
+use support::{TestApp, error_code, split};
 
 const KEY: &str = "whop_key_live_0123456789abcdeffull";
 const COMPANY: &str = "biz_full";
@@ -58,18 +57,8 @@ async fn deliver(
         r#"{{"id":"{msg}","api_version":"v1","type":"payment.succeeded","company_id":"{COMPANY}","data":{{"id":"{pay_id}","status":"paid","currency":"usd","total":10,"metadata":{{}},"note":"{}"}}}}"#,
         "x".repeat(padding)
     );
-    let ts = unix_now();
-    let response = t
-        .client
-        .post(format!("{}/webhooks/whop/{connection}", t.public))
-        .header("webhook-id", &msg)
-        .header("webhook-timestamp", ts.to_string())
-        .header("webhook-signature", sign(secret, &msg, ts, body.as_bytes()))
-        .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+    let response =
+        support::post_whop(&t.client, &format!("{}/webhooks/whop/{connection}", t.public), secret, &msg, body).await;
     let retry = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_string());
     let (status, body) = split(response).await;
     (status, body, retry)

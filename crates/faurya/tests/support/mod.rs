@@ -144,3 +144,25 @@ pub fn unix_now() -> i64 {
 pub fn iso_ago(secs_ago: i64) -> String {
     jiff::Timestamp::from_second(unix_now() - secs_ago).expect("time in range").to_string()
 }
+
+/// POSTs `body` to a Whop webhook URL, signed now with `secret` under webhook id `msg`, as Whop
+/// sends it.
+pub async fn post_whop(
+    client: &reqwest::Client,
+    url: &str,
+    secret: &str,
+    msg: &str,
+    body: String,
+) -> reqwest::Response {
+    let ts = unix_now();
+    client
+        .post(url)
+        .header("webhook-id", msg)
+        .header("webhook-timestamp", ts.to_string())
+        .header("webhook-signature", faurya::providers::whop::signature::sign(secret, msg, ts, body.as_bytes()))
+        .header("content-type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .expect("request")
+}
