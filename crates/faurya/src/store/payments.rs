@@ -41,6 +41,32 @@ fn status_rank(status: &str) -> u8 {
     }
 }
 
+/// What `apply_payment` compares a repeat against: (id, amount, currency, status, [visitor,
+/// session, token, order, email], paid at, first delivery).
+type Recorded = (i64, i64, String, String, [Option<String>; 5], Option<i64>, Option<i64>);
+
+fn recorded(conn: &Connection, provider: &str, provider_payment_id: &str) -> Result<Option<Recorded>> {
+    Ok(conn
+        .query_row(
+            "SELECT id, amount_minor, currency, status, visitor_id, session_id, attribution_token, order_id,
+                    customer_email, paid_at, delivery_id
+             FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
+            params![provider, provider_payment_id],
+            |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    [r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
+                    r.get(9)?,
+                    r.get(10)?,
+                ))
+            },
+        )
+        .optional()?)
+}
+
 pub fn apply_payment(
     conn: &Connection,
     provider: &str,
@@ -48,56 +74,16 @@ pub fn apply_payment(
     fact: &PaymentFact,
     delivery: i64,
 ) -> Result<Applied> {
-    let existing = conn
-        .query_row(
-            "SELECT id, amount_minor, currency, status, visitor_id, session_id, attribution_token, order_id,
-                    customer_email, paid_at, delivery_id
-             FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
-            params![provider, fact.provider_payment_id],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, String>(3)?,
-                    [r.get::<_, Option<String>>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-                    r.get::<_, Option<i64>>(9)?,
-                    r.get::<_, Option<i64>>(10)?,
-                ))
-            },
-        )
-        .optional()?;
+    let mut existing = recorded(conn, provider, &fact.provider_payment_id)?;
     let now = now_ms();
     // A payment the revenue API recorded first by order id alone (it had no provider payment id
     // yet) is this one: it takes the provider's ids instead of becoming a second payment.
-    let existing = match (existing, &fact.order_id) {
-        (None, Some(order_id)) => {
-            let adopted = adopt_by_order(conn, provider, connection_id, order_id, &fact.provider_payment_id)?;
-            match adopted {
-                Some(_) => conn
-                    .query_row(
-                        "SELECT id, amount_minor, currency, status, visitor_id, session_id, attribution_token, order_id,
-                                customer_email, paid_at, delivery_id
-                         FROM payments WHERE provider = ?1 AND provider_payment_id = ?2",
-                        params![provider, fact.provider_payment_id],
-                        |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, i64>(1)?,
-                                r.get::<_, String>(2)?,
-                                r.get::<_, String>(3)?,
-                                [r.get::<_, Option<String>>(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?],
-                                r.get::<_, Option<i64>>(9)?,
-                                r.get::<_, Option<i64>>(10)?,
-                            ))
-                        },
-                    )
-                    .optional()?,
-                None => None,
-            }
-        }
-        (existing, _) => existing,
-    };
+    if existing.is_none()
+        && let Some(order_id) = &fact.order_id
+        && adopt_by_order(conn, provider, connection_id, order_id, &fact.provider_payment_id)?.is_some()
+    {
+        existing = recorded(conn, provider, &fact.provider_payment_id)?;
+    }
     let Some((id, amount, currency, status, known, paid_at, first_delivery)) = existing else {
         conn.execute(
             "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
