@@ -36,8 +36,9 @@ fn main() {
             let handle = app.handle().clone();
             match tauri::async_runtime::block_on(start()) {
                 Ok(running) => {
-                    // Same lines as `faurya serve`, so scripts and the smoke test can find it.
-                    println!("Admin login URL: {}", running.login_url());
+                    // The addresses only: the window signs itself in, and the admin token stays
+                    // out of terminals, logs and whatever captures this process's output.
+                    println!("Admin listener: {}", running.admin_url());
                     println!("Public listener: {}", running.public_listener_url());
                     let url = running.login_url().parse()?;
                     main_window(&handle, WebviewUrl::External(url), None)?;

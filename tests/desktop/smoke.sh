@@ -37,22 +37,24 @@ export FAURYA_DATA_DIR=$work/data
 export FAURYA_NO_KEYCHAIN=1
 export FAURYA_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 export FAURYA_PUBLIC_ADDR=127.0.0.1:0
+# The shell prints no token (only the listener addresses): the test brings its own.
+token=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+export FAURYA_ADMIN_TOKEN=$token
 # Software rendering: Xvfb has no GPU.
 export WEBKIT_DISABLE_COMPOSITING_MODE=1 LIBGL_ALWAYS_SOFTWARE=1
 
 "$bin" >"$work/app.log" 2>&1 &
 app_pid=$!
 
-login=""
+admin=""
 for _ in $(seq 600); do
-  login=$(grep -o 'http://127.0.0.1:[0-9]*/login?token=[0-9a-f]*' "$work/app.log" | head -1 || true)
-  [ -n "$login" ] && break
+  admin=$(grep -o 'Admin listener: http://127.0.0.1:[0-9]*' "$work/app.log" | head -1 | sed 's/^Admin listener: //' || true)
+  [ -n "$admin" ] && break
   kill -0 "$app_pid" 2>/dev/null || fail "the desktop app exited early"
   sleep 0.1
 done
-[ -n "$login" ] || fail "no admin login URL within 60 s"
-admin=${login%%/login*}
-token=${login##*token=}
+[ -n "$admin" ] || fail "no admin listener address within 60 s"
+grep -q "$token" "$work/app.log" && fail "the desktop app printed the admin token"
 
 curl -fsS -H "Authorization: Bearer $token" "$admin/api/health" | grep -q '"ok":true' || fail "in-process API not healthy"
 
@@ -79,7 +81,7 @@ echo "desktop smoke: screenshot $shot ($colors colours)"
 # A second launch must not start a second app: it hands over and exits 0.
 if [ -n "$dbus_pid" ]; then
   timeout 30 "$bin" >"$work/second.log" 2>&1 || fail "second launch did not exit cleanly: $(cat "$work/second.log")"
-  grep -q 'Admin login URL' "$work/second.log" && fail "a second instance started its own app"
+  grep -q 'Admin listener' "$work/second.log" && fail "a second instance started its own app"
   kill -0 "$app_pid" 2>/dev/null || fail "the first instance died when the second launched"
   echo "desktop smoke: second launch handed over to the first"
 fi

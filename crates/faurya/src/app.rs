@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::net::TcpListener;
+
+use crate::http::serve::Limits;
 use tokio::sync::broadcast;
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub receivers: Arc<crate::ingest::Receivers>,
     pub ingest: Arc<crate::ingest::IngestSettings>,
     pub ingest_budget: Arc<crate::ingest::RejectionBudget>,
+    /// Body bytes held at once by the public listener's requests.
+    pub body_budget: crate::http::limits::BodyBudget,
     /// Cancelled when the app stops: long-lived tasks and streams end with it.
     pub shutdown: CancellationToken,
     /// The tunnel's settings and status (its supervisor runs as an app task).
@@ -107,6 +111,11 @@ pub enum StartError {
     Lock(#[from] crate::backup::BackupError),
     #[error("could not read or write the admin token file {path}: {source}")]
     AdminToken { path: String, source: std::io::Error },
+    #[error(
+        "the admin token file {path} can be read by other users (mode {mode:o}); anyone who reads it can \
+         open your revenue data. Fix it with: chmod 600 {path}"
+    )]
+    AdminTokenTooOpen { path: String, mode: u32 },
     #[error("startup task failed: {0}")]
     Task(String),
 }
@@ -215,6 +224,7 @@ impl App {
             receivers: Arc::default(),
             ingest: Arc::new(ingest),
             ingest_budget: Arc::default(),
+            body_budget: Default::default(),
             admin: Arc::new(AdminAccess::new(token, addrs.admin.port(), config.admin_host.clone())),
             config,
             store,
@@ -227,19 +237,11 @@ impl App {
         };
 
         let mut tasks = JoinSet::new();
-        for (listener, router, name) in [
-            (public_listener, crate::http::public_router(state.clone()), "public"),
-            (admin_listener, crate::http::admin_router(state.clone()), "admin"),
+        for (listener, router, limits, name) in [
+            (public_listener, crate::http::public_router(state.clone()), Limits::PUBLIC, "public"),
+            (admin_listener, crate::http::admin_router(state.clone()), Limits::ADMIN, "admin"),
         ] {
-            let cancel = cancel.clone();
-            tasks.spawn(async move {
-                let served = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-                    .with_graceful_shutdown(cancel.cancelled_owned())
-                    .await;
-                if let Err(e) = served {
-                    tracing::error!(listener = name, error = %e, "listener stopped");
-                }
-            });
+            tasks.spawn(crate::http::serve::serve(listener, router, limits, cancel.clone(), name));
         }
         tracing::info!(public = %addrs.public, admin = %addrs.admin, key = %key_source, "listening");
         {
@@ -268,9 +270,12 @@ fn open_data_dir(config: &Config) -> Result<Opened, StartError> {
     ensure_data_dir(dir).map_err(|source| StartError::DataDir { path: dir.display().to_string(), source })?;
     let lock = crate::backup::DataDirLock::try_acquire(dir)?
         .ok_or_else(|| StartError::DataDirInUse { dir: dir.display().to_string() })?;
-    let (key, key_source) = secrets::load_master_key(dir, config.master_key.as_deref(), config.keychain)?;
+    let db = config.db_path();
+    let store_exists = std::fs::metadata(&db).is_ok_and(|m| m.len() > 0);
+    // The store first: a database this version cannot read is the clearer error.
+    let store = Store::open(&db)?;
+    let (key, key_source) = secrets::load_master_key(dir, config.master_key.as_deref(), config.keychain, store_exists)?;
     let sealer = Sealer::new(key.bytes());
-    let store = Store::open(&config.db_path())?;
     let token = match &config.admin_token {
         Some(token) => Secret::new(token.clone()),
         None => load_or_create_admin_token(dir)?,
@@ -327,6 +332,15 @@ const ADMIN_TOKEN_FILE: &str = "admin-token";
 fn load_or_create_admin_token(dir: &std::path::Path) -> Result<Secret, StartError> {
     let path = dir.join(ADMIN_TOKEN_FILE);
     let io = |source| StartError::AdminToken { path: path.display().to_string(), source };
+    // Like the key file: a token others can read is refused, not silently used.
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(&path) {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = meta.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StartError::AdminTokenTooOpen { path: path.display().to_string(), mode });
+        }
+    }
     match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().len() >= 16 => return Ok(Secret::new(text.trim())),
         Ok(_) => {}

@@ -22,6 +22,7 @@ use crate::app::{AppState, LiveEvent};
 use crate::attribution::link::{self, Carried, TokenKey};
 use crate::connections::{WEBHOOK_SECRET_PURPOSE, aad};
 use crate::http::error::ApiError;
+use crate::http::limits::BodyError;
 use crate::providers::event::{Effect, ParseError, Parsed, PaymentFact};
 use crate::providers::{Provider, paddle, whop};
 use crate::secrets::Secret;
@@ -33,8 +34,8 @@ use crate::tracking::sites::SiteKeys;
 /// A webhook request as it arrived.
 pub struct Incoming {
     pub headers: HeaderMap,
-    /// The body, or its size when it was over the limit.
-    pub body: Result<Bytes, Option<u64>>,
+    /// The body, or why it could not be read within the public listener's limits.
+    pub body: Result<Bytes, BodyError>,
     pub remote: Option<SocketAddr>,
     pub received_at: i64,
 }
@@ -90,6 +91,15 @@ impl Receivers {
     }
 }
 
+/// Whether `connection_id` is an active connection of `provider`: the public listener asks
+/// before it reads a body, so probes of made-up URLs cost no memory.
+pub async fn expects(state: &AppState, provider: Provider, connection_id: &str) -> bool {
+    matches!(
+        state.receivers.lookup(state, connection_id).await,
+        Ok(Some(Receiver::Active { provider: p, .. })) if p == provider
+    )
+}
+
 /// Settings the hot path reads on every delivery, mirrored from the store.
 pub struct IngestSettings {
     pub tolerance_secs: AtomicI64,
@@ -102,7 +112,7 @@ impl Default for IngestSettings {
 }
 
 /// A flood of bad requests must not turn into a flood of database writes: at most this many
-/// rejected attempts are logged per second; the rest are only counted in the log output.
+/// rejected attempts are stored and logged per second; the rest are answered and dropped.
 const REJECTIONS_LOGGED_PER_SEC: u32 = 50;
 
 #[derive(Default)]
@@ -136,21 +146,31 @@ pub async fn receive(
 ) -> Result<Receipt, ApiError> {
     let body = match &incoming.body {
         Ok(body) => body.clone(),
-        Err(size) => {
+        // Busy: nothing is logged either, since logging is a write and the point is to shed load.
+        Err(BodyError::Busy) => return Err(BodyError::Busy.into_api_error(crate::http::WEBHOOK_BODY_LIMIT)),
+        Err(error) => {
             let limit = crate::http::WEBHOOK_BODY_LIMIT;
-            let told = size.map(|s| format!(" ({s} bytes)")).unwrap_or_default();
-            let message = format!("the body{told} is over the {limit}-byte limit for webhooks");
-            return Err(reject(
-                state,
-                provider,
-                connection_id,
-                &incoming,
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                message,
-                None,
-            )
-            .await);
+            let (status, code, message) = match error {
+                BodyError::TooLarge { declared } => {
+                    let told = declared.map(|s| format!(" ({s} bytes)")).unwrap_or_default();
+                    (
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "payload_too_large",
+                        format!("the body{told} is over the {limit}-byte limit for webhooks"),
+                    )
+                }
+                BodyError::TimedOut => (
+                    StatusCode::REQUEST_TIMEOUT,
+                    "body_timeout",
+                    format!("the body did not arrive within {} s", crate::http::limits::BODY_DEADLINE.as_secs()),
+                ),
+                _ => (
+                    StatusCode::BAD_REQUEST,
+                    "body_unreadable",
+                    "the body could not be read (the connection broke or the framing was invalid)".to_string(),
+                ),
+            };
+            return Err(reject(state, provider, connection_id, &incoming, status, code, message, None).await);
         }
     };
 
@@ -481,15 +501,28 @@ async fn reject(
     message: String,
     delivery_id: Option<String>,
 ) -> ApiError {
-    tracing::warn!(provider = provider.as_str(), connection = connection_id, code, %message, "webhook rejected");
+    // Within the budget only (the rest are not stored or logged: a flood of bad requests must not
+    // become a flood of writes or log lines), and with Debug formatting: the id and message echo
+    // the sender's input, and a decoded `%0A` must not start a forged log line.
     if state.ingest_budget.allow() {
+        tracing::warn!(
+            provider = provider.as_str(),
+            connection = ?capped(connection_id, 80),
+            code,
+            message = ?capped(&message, 300),
+            "webhook rejected"
+        );
         let (body, size) = match &incoming.body {
             Ok(body) => (body.clone(), body.len()),
-            Err(size) => (Bytes::new(), size.unwrap_or(0) as usize),
+            Err(BodyError::TooLarge { declared }) => (Bytes::new(), declared.unwrap_or(0) as usize),
+            Err(_) => (Bytes::new(), 0),
         };
-        let headers_json = headers_json(&incoming.headers);
+        let connection_id = capped(connection_id, MAX_ID_CHARS);
+        let message = capped(&message, MAX_REASON_CHARS);
+        let delivery_id = delivery_id.map(|id| capped(&id, MAX_ID_CHARS));
+        let headers_json = capped_headers_json(&incoming.headers);
         let remote = incoming.remote.map(|r| r.to_string());
-        let (connection, reason, received_at) = (connection_id.to_string(), message.clone(), incoming.received_at);
+        let (connection, reason, received_at) = (connection_id, message.clone(), incoming.received_at);
         let stored = state
             .store
             .write(move |conn| {
@@ -516,7 +549,35 @@ async fn reject(
             Err(e) => tracing::error!(error = %e, "could not log a rejected webhook"),
         }
     }
-    ApiError::Rejected { status, code, message: capitalized(&message) }
+    ApiError::Rejected { status, code, message: capitalized(&capped(&message, MAX_REASON_CHARS)) }
+}
+
+/// Caps on what a rejected attempt stores of the sender's input besides its (already capped)
+/// body: ids and reasons echo it, and headers are the sender's to write.
+const MAX_ID_CHARS: usize = 200;
+const MAX_REASON_CHARS: usize = 1000;
+const MAX_HEADER_VALUE_CHARS: usize = 1000;
+const MAX_HEADERS_KEPT: usize = 64;
+
+/// `text` cut to at most `max` characters, marked with an ellipsis when cut.
+fn capped(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_string(),
+    }
+}
+
+/// The headers of a rejected attempt as stored: at most [`MAX_HEADERS_KEPT`] of them, each value
+/// cut to [`MAX_HEADER_VALUE_CHARS`].
+fn capped_headers_json(headers: &HeaderMap) -> String {
+    let pairs: Vec<(&str, String)> = headers
+        .iter()
+        .take(MAX_HEADERS_KEPT)
+        .map(|(name, value)| {
+            (name.as_str(), capped(&String::from_utf8_lossy(value.as_bytes()), MAX_HEADER_VALUE_CHARS))
+        })
+        .collect();
+    serde_json::to_string(&pairs).expect("JSON")
 }
 
 fn capitalized(text: &str) -> String {

@@ -90,6 +90,18 @@ pub enum SecretError {
          Fix it with: chmod 600 {path}"
     )]
     KeyFileTooOpen { path: PathBuf, mode: u32 },
+    #[error(
+        "the OS keychain, which holds the master key of the database in {dir}, did not answer ({reason}). \
+         Unlock the keychain (or start its service) and start Faurya again, or give the key in FAURYA_MASTER_KEY. \
+         No new key was made: it could not open the secrets already stored"
+    )]
+    KeychainUnavailable { dir: PathBuf, reason: String },
+    #[error(
+        "{dir} holds a database but no master key was found for it (no FAURYA_MASTER_KEY, no master.key file, \
+         nothing in the OS keychain). Give the key that sealed it: set FAURYA_MASTER_KEY, or put back the master.key \
+         file from where you keep it. No new key was made: it could not open the secrets already stored"
+    )]
+    NoKeyForStore { dir: PathBuf },
     #[error("could not read or write the key file {path}: {source}")]
     KeyFileIo { path: PathBuf, source: std::io::Error },
     #[error("the system random number generator failed: {0}")]
@@ -198,10 +210,15 @@ impl MasterKey {
 }
 
 /// Loads (or creates) the master key; blocking (file and keychain I/O), call it off the runtime.
+///
+/// A new key is made only for a brand-new store (`store_exists` false). For an existing one, a
+/// keychain that fails or times out is retried and then reported: writing a fresh key file then
+/// would make every later start fail with "wrong master key".
 pub fn load_master_key(
     data_dir: &Path,
     env_key: Option<&str>,
     use_keychain: bool,
+    store_exists: bool,
 ) -> Result<(MasterKey, KeySource), SecretError> {
     if let Some(text) = env_key {
         return MasterKey::from_base64(text).map(|k| (k, KeySource::Env)).ok_or(SecretError::BadEnvKey);
@@ -212,15 +229,32 @@ pub fn load_master_key(
         return read_key_file(&path).map(|k| (k, KeySource::KeyFile(path)));
     }
     if use_keychain {
-        match keychain::load_or_create(data_dir) {
-            Ok(key) => return Ok((key, KeySource::Keychain)),
-            Err(reason) => tracing::info!(%reason, "OS keychain not available; using a key file in the data dir"),
+        let attempts = if store_exists { KEYCHAIN_ATTEMPTS } else { 1 };
+        let mut last = String::new();
+        for attempt in 1..=attempts {
+            match keychain::load_or_create(data_dir, !store_exists) {
+                Ok(Some(key)) => return Ok((key, KeySource::Keychain)),
+                Ok(None) => return Err(SecretError::NoKeyForStore { dir: data_dir.to_path_buf() }),
+                Err(reason) => {
+                    tracing::info!(%reason, attempt, "OS keychain not available");
+                    last = reason;
+                }
+            }
         }
+        if store_exists {
+            return Err(SecretError::KeychainUnavailable { dir: data_dir.to_path_buf(), reason: last });
+        }
+        tracing::info!("using a key file in the data dir instead of the OS keychain");
+    } else if store_exists {
+        return Err(SecretError::NoKeyForStore { dir: data_dir.to_path_buf() });
     }
     let key = MasterKey::random()?;
     write_key_file(&path, &key)?;
     Ok((key, KeySource::KeyFile(path)))
 }
+
+/// How often an existing store's keychain is asked before Faurya gives up.
+const KEYCHAIN_ATTEMPTS: u32 = 3;
 
 fn read_key_file(path: &Path) -> Result<MasterKey, SecretError> {
     let io = |source| SecretError::KeyFileIo { path: path.to_path_buf(), source };
@@ -263,28 +297,30 @@ mod keychain {
     /// headless box) must not hang startup: give up after this long and use the key file.
     const TIMEOUT: Duration = Duration::from_secs(5);
 
-    pub(super) fn load_or_create(data_dir: &Path) -> Result<MasterKey, String> {
+    /// The key for `data_dir`; a missing entry is created when `may_create`, else `Ok(None)`.
+    pub(super) fn load_or_create(data_dir: &Path, may_create: bool) -> Result<Option<MasterKey>, String> {
         // One entry per data dir, so two installations never share (or overwrite) a key.
         let account = format!("master-key:{}", data_dir.canonicalize().unwrap_or(data_dir.to_path_buf()).display());
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let _ = tx.send(load_or_create_blocking(&account));
+            let _ = tx.send(load_or_create_blocking(&account, may_create));
         });
         rx.recv_timeout(TIMEOUT).map_err(|_| "the keychain did not answer within 5 s".to_string())?
     }
 
-    fn load_or_create_blocking(account: &str) -> Result<MasterKey, String> {
+    fn load_or_create_blocking(account: &str, may_create: bool) -> Result<Option<MasterKey>, String> {
         let entry = keyring::Entry::new(super::KEYCHAIN_SERVICE, account).map_err(|e| e.to_string())?;
         match entry.get_secret() {
             Ok(bytes) => {
                 let bytes: [u8; 32] =
                     bytes.as_slice().try_into().map_err(|_| "keychain entry is not 32 bytes".to_string())?;
-                Ok(MasterKey(zeroize::Zeroizing::new(bytes)))
+                Ok(Some(MasterKey(zeroize::Zeroizing::new(bytes))))
             }
+            Err(keyring::Error::NoEntry) if !may_create => Ok(None),
             Err(keyring::Error::NoEntry) => {
                 let key = MasterKey::random().map_err(|e| e.to_string())?;
                 entry.set_secret(key.bytes()).map_err(|e| e.to_string())?;
-                Ok(key)
+                Ok(Some(key))
             }
             Err(e) => Err(e.to_string()),
         }
@@ -364,9 +400,9 @@ mod tests {
     #[test]
     fn env_key_must_be_32_bytes() {
         let dir = tempfile::tempdir().unwrap();
-        assert!(matches!(load_master_key(dir.path(), Some("c2hvcnQ="), false), Err(SecretError::BadEnvKey)));
+        assert!(matches!(load_master_key(dir.path(), Some("c2hvcnQ="), false, false), Err(SecretError::BadEnvKey)));
         let good = B64.encode([3u8; 32]);
-        let (key, source) = load_master_key(dir.path(), Some(&good), false).unwrap();
+        let (key, source) = load_master_key(dir.path(), Some(&good), false, false).unwrap();
         assert_eq!(key.bytes(), &[3u8; 32]);
         assert_eq!(source, KeySource::Env);
         assert!(!dir.path().join(KEY_FILE).exists(), "an env key writes no file");
@@ -374,14 +410,28 @@ mod tests {
 
     #[cfg(unix)]
     #[test]
+    fn an_existing_store_without_its_key_is_refused_not_given_a_new_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = load_master_key(dir.path(), None, false, true).err().expect("refused");
+        assert!(matches!(err, SecretError::NoKeyForStore { .. }), "{err}");
+        assert!(err.to_string().contains("FAURYA_MASTER_KEY"), "{err}");
+        assert!(!dir.path().join(KEY_FILE).exists(), "no key file may be written for an existing store");
+        // Its own key file still opens it.
+        let key = MasterKey::random().unwrap();
+        write_key_file(&dir.path().join(KEY_FILE), &key).unwrap();
+        let (found, _) = load_master_key(dir.path(), None, false, true).unwrap();
+        assert_eq!(found.bytes(), key.bytes());
+    }
+
+    #[test]
     fn key_file_is_created_private_and_reused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        let (first, source) = load_master_key(dir.path(), None, false).unwrap();
+        let (first, source) = load_master_key(dir.path(), None, false, false).unwrap();
         let path = dir.path().join(KEY_FILE);
         assert_eq!(source, KeySource::KeyFile(path.clone()));
         assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
-        let (second, _) = load_master_key(dir.path(), None, false).unwrap();
+        let (second, _) = load_master_key(dir.path(), None, false, false).unwrap();
         assert_eq!(first.bytes(), second.bytes());
     }
 
@@ -390,10 +440,10 @@ mod tests {
     fn key_file_readable_by_others_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         let dir = tempfile::tempdir().unwrap();
-        load_master_key(dir.path(), None, false).unwrap();
+        load_master_key(dir.path(), None, false, false).unwrap();
         let path = dir.path().join(KEY_FILE);
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
-        let err = load_master_key(dir.path(), None, false).err().expect("refused");
+        let err = load_master_key(dir.path(), None, false, false).err().expect("refused");
         let message = err.to_string();
         assert!(message.contains("chmod 600"), "{message}");
         assert!(message.contains(&path.display().to_string()), "{message}");
@@ -411,6 +461,6 @@ mod tests {
             options.mode(0o600);
         }
         options.open(&path).unwrap().write_all(b"not base64!").unwrap();
-        assert!(matches!(load_master_key(dir.path(), None, false), Err(SecretError::BadKeyFile { .. })));
+        assert!(matches!(load_master_key(dir.path(), None, false, false), Err(SecretError::BadKeyFile { .. })));
     }
 }

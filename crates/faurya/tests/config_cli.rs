@@ -215,3 +215,49 @@ fn unsafe_kill_term(pid: u32) {
     let status = Command::new("kill").args(["-TERM", &pid.to_string()]).status().unwrap();
     assert!(status.success());
 }
+
+#[cfg(unix)]
+#[test]
+fn an_admin_token_file_others_can_read_is_refused_with_the_fix() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    let token = data.join("admin-token");
+    std::fs::write(&token, "0123456789abcdef0123456789abcdef").unwrap();
+    std::fs::set_permissions(&token, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = faurya()
+        .env("FAURYA_MASTER_KEY", support_key())
+        .args(["serve", "--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("can be read by other users") && stderr.contains("chmod 600"), "{stderr}");
+}
+
+#[test]
+fn an_existing_store_without_its_key_is_not_given_a_new_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    // A store that exists (made with a key from the environment, say), started without its key.
+    let conn = rusqlite::Connection::open(data.join("faurya.db")).unwrap();
+    conn.execute_batch("CREATE TABLE earlier (x)").unwrap();
+    drop(conn);
+    let out = faurya()
+        .args(["serve", "--public-addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("no master key was found") && stderr.contains("FAURYA_MASTER_KEY"), "{stderr}");
+    assert!(!data.join("master.key").exists(), "no new key file was written");
+}
+
+fn support_key() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode([7u8; 32])
+}

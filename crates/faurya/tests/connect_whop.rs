@@ -148,7 +148,7 @@ async fn connect_fails(
 #[tokio::test]
 async fn a_rejected_key_says_to_check_the_environment() {
     let (t, fakes, status, body) = connect_fails(|_| {}).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(error_code(&body), "provider_unauthorized");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("Company API Key") && message.contains("Sandbox"), "{message}");
@@ -159,7 +159,7 @@ async fn a_rejected_key_says_to_check_the_environment() {
 #[tokio::test]
 async fn a_key_without_webhook_permission_names_the_permission_and_company() {
     let (t, fakes, status, body) = connect_fails(|f| f.add_whop_key(KEY, COMPANY, false)).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&body), "provider_forbidden");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("developer:manage_webhook") && message.contains(COMPANY), "{message}");
@@ -182,7 +182,7 @@ async fn a_key_of_another_company_is_refused_with_the_company_named() {
 #[tokio::test]
 async fn an_unknown_company_says_it_was_not_found() {
     let (t, _fakes, status, body) = connect_fails(|f| f.add_whop_key(KEY, "biz_other", true)).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&body), "provider_not_found");
     let message = body["error"]["message"].as_str().unwrap();
     assert!(message.contains("did not find the company") && message.contains(COMPANY), "{message}");
@@ -210,7 +210,7 @@ async fn persistent_rate_limiting_is_reported() {
         f.fail(Failure::status("POST", "/webhooks", 429).times(10));
     })
     .await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(error_code(&body), "provider_rate_limited");
     assert_eq!(fakes.count("POST", "/webhooks"), 3, "the retry policy's attempts");
     t.stop().await;

@@ -609,3 +609,57 @@ async fn the_live_stream_announces_new_deliveries() {
     drop(stream);
     w.t.stop().await;
 }
+
+/// A rejected attempt's ids, reason and headers echo the sender: what is kept of them is capped,
+/// so a hostile sender cannot fill the log's rows (the body was capped already).
+#[tokio::test]
+async fn a_rejected_attempt_keeps_capped_ids_headers_and_reasons() {
+    let w = Whop::connect().await;
+    let long_id = format!("msg_{}", "i".repeat(3000));
+    let mut request =
+        w.t.client
+            .post(w.url())
+            .header("webhook-id", &long_id)
+            .header("webhook-timestamp", now().to_string())
+            .header("webhook-signature", format!("v1,{}", "A".repeat(4000)))
+            .header("content-type", "application/json");
+    for i in 0..90 {
+        request = request.header(format!("x-pad-{i}"), "p".repeat(300));
+    }
+    let (status, answer) = split(request.body("{}").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "{answer}");
+    let logged = rejected(&w).await;
+    let event = w.event(logged[0]["id"].as_str().unwrap()).await;
+    let headers = event["headers"].as_array().unwrap();
+    assert!(headers.len() <= 64, "{} headers kept", headers.len());
+    for pair in headers {
+        assert!(pair[1].as_str().unwrap().chars().count() <= 1001, "{}", pair[0]);
+    }
+    let kept_id = event["delivery_id"].as_str().unwrap_or_default();
+    assert!(kept_id.chars().count() <= 201, "delivery id kept at {} chars", kept_id.chars().count());
+    assert!(event["reason"].as_str().unwrap_or_default().chars().count() <= 1001);
+    w.t.stop().await;
+}
+
+/// A made-up connection id is answered at once, without waiting for (or buffering) the body its
+/// sender announces.
+#[tokio::test]
+async fn an_unknown_connection_is_answered_without_reading_the_body() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let w = Whop::connect().await;
+    let addr = w.t.public.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let head = format!(
+        "POST /webhooks/whop/con_madeup HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+         Content-Length: 900000\r\n\r\n{{"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 256];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(3), stream.read(&mut answer))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]).to_string();
+    assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
+    w.t.stop().await;
+}

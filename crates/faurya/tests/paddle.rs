@@ -138,13 +138,13 @@ async fn paddle_errors_say_what_to_do() {
     let (t, fakes) = app_with_fakes().await;
     // Unknown key: invalid_token.
     let (status, body) = t.post("/connections/paddle", form(LIVE_KEY, "production")).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(error_code(&body), "provider_unauthorized");
     assert!(body["error"]["message"].as_str().unwrap().contains("other environment"));
     // A key without notification_setting.write: forbidden.
     fakes.add_paddle_key(LIVE_KEY, true, false);
     let (status, body) = t.post("/connections/paddle", form(LIVE_KEY, "production")).await;
-    assert_eq!(status, StatusCode::BAD_GATEWAY);
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_code(&body), "provider_forbidden");
     assert!(body["error"]["message"].as_str().unwrap().contains("notification_setting.write"));
     let (_, list) = t.get("/connections").await;

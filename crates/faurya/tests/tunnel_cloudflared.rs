@@ -248,6 +248,7 @@ async fn cloudflared_dies_with_faurya_even_on_sigkill() {
         .arg(data.path())
         .env("FAURYA_CLOUDFLARED", fake.binary())
         .env("FAURYA_MASTER_KEY", support::master_key_b64())
+        .env("FAURYA_ADMIN_TOKEN", "an-admin-token-of-this-test-0123")
         .env("FAURYA_NO_KEYCHAIN", "1")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
@@ -255,6 +256,9 @@ async fn cloudflared_dies_with_faurya_even_on_sigkill() {
         .unwrap();
     wait_until("cloudflared to start", || fake.runs() >= 1 && fake.read("pid").is_some()).await;
     let child = fake.pid();
+    // Neither the master key nor the admin token (nor any FAURYA_ setting) reaches the child.
+    let inherited: Vec<String> = serde_json::from_str(&fake.read("env-1").unwrap()).unwrap();
+    assert!(inherited.is_empty(), "the tunnel child inherited {inherited:?}");
     assert!(alive(&child));
     assert_eq!(std::fs::read_to_string(data.path().join("cloudflared.pid")).unwrap().trim(), child, "its pid is kept");
     faurya.kill().unwrap();

@@ -62,6 +62,9 @@ pub enum ApiError {
     PayloadTooLarge { limit: usize },
     #[error("Send the body as JSON with the header Content-Type: application/json.")]
     UnsupportedMediaType,
+    /// The body (or the whole request) did not arrive or finish in time.
+    #[error("The request took too long to arrive; nothing was stored. Send it again.")]
+    RequestTimeout,
     /// A webhook that failed verification; status, code and message come from the verifier.
     #[error("{message}")]
     Rejected { status: StatusCode, code: &'static str, message: String },
@@ -104,6 +107,7 @@ impl ApiError {
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Rejected { status, .. } => *status,
             ApiError::Provider(e) => e.http_status(),
             ApiError::Store(StoreError::Closed) | ApiError::Store(StoreError::Unavailable(_)) => {
@@ -132,6 +136,7 @@ impl ApiError {
             ApiError::Gone(_) => "gone",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::Rejected { code, .. } => code,
             ApiError::Provider(e) => e.code(),
             ApiError::Store(StoreError::Closed) => "unavailable",
@@ -175,6 +180,7 @@ impl IntoResponse for ApiError {
                 Some(*retry_after_secs)
             }
             ApiError::Store(StoreError::Unavailable(_) | StoreError::Closed) => Some(30),
+            ApiError::Provider(e) if e.http_status() == StatusCode::SERVICE_UNAVAILABLE => Some(30),
             _ => None,
         };
         let mut response = (status, Json(json!({ "error": error }))).into_response();

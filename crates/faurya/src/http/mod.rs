@@ -6,7 +6,9 @@ pub mod admin;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod limits;
 pub mod public;
+pub mod serve;
 pub mod ui;
 
 use axum::Router;
@@ -75,12 +77,14 @@ pub(crate) fn admin_stack(router: Router<AppState>, state: AppState) -> Router {
     security_headers(router).layer(trace_layer()).with_state(state)
 }
 
-/// The middleware stack of the public listener: tracing and the webhook body limit.
+/// The middleware stack of the public listener, outermost first: tracing, the in-flight cap and
+/// request deadline, then the handlers, which read their bodies through `limits::read`.
 pub(crate) fn public_stack(router: Router<AppState>, state: AppState) -> Router {
-    // The webhook handler reads its body itself, with WEBHOOK_BODY_LIMIT, so that an oversize
-    // attempt still lands in the rejected log.
+    // Each handler reads its body itself (size, deadline, byte budget), so that an oversize
+    // webhook attempt still lands in the rejected log.
     router
         .layer(DefaultBodyLimit::disable())
+        .layer(middleware::from_fn_with_state(limits::InFlight::default(), limits::guard))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

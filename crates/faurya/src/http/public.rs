@@ -1,12 +1,11 @@
 //! The public listener: what the internet reaches through the tunnel. Webhook receivers, the
 //! tracking script and its event endpoint, and a health check; nothing of the admin side.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
-use std::net::IpAddr;
-
+use axum::body::Bytes;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::header::{self, CONTENT_LENGTH};
+use axum::http::header;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -15,6 +14,7 @@ use serde_json::{Value, json};
 
 use super::error::ApiError;
 use super::extract::PathParams;
+use super::limits;
 use crate::app::AppState;
 use crate::ingest::{self, Incoming, Receipt};
 use crate::providers::Provider;
@@ -48,13 +48,15 @@ async fn webhook(
     let provider = Provider::parse(&provider).ok_or_else(|| ApiError::not_found("No such webhook receiver."))?;
     let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let (parts, body) = request.into_parts();
-    let limit = super::WEBHOOK_BODY_LIMIT;
-    let declared: Option<u64> =
-        parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    // Refuse a declared oversize body without reading it; cap the read for undeclared ones.
-    let body = match declared {
-        Some(size) if size > limit as u64 => Err(Some(size)),
-        _ => axum::body::to_bytes(body, limit).await.map_err(|_| declared),
+    // A made-up connection id is answered without reading the body it came with. A read body's
+    // share of the byte budget is held until the answer, then given back.
+    let (body, _share) = if ingest::expects(&state, provider, &connection_id).await {
+        match limits::read(body, &parts.headers, super::WEBHOOK_BODY_LIMIT, &state.body_budget).await {
+            Ok(read) => (Ok(read.bytes.clone()), Some(read)),
+            Err(error) => (Err(error), None),
+        }
+    } else {
+        (Ok(Bytes::new()), None)
     };
     let incoming = Incoming { headers: parts.headers, body, remote, received_at };
     Ok(Json(ingest::receive(&state, provider, &connection_id, incoming).await?))
@@ -86,23 +88,18 @@ async fn event(State(state): State<AppState>, request: Request) -> Response {
     let remote = request.extensions().get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
     let (parts, body) = request.into_parts();
     let limit = crate::tracking::event::BODY_LIMIT;
-    let declared: Option<u64> =
-        parts.headers.get(CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-    let answer = match declared {
-        Some(size) if size > limit as u64 => Err(ApiError::PayloadTooLarge { limit }),
-        _ => match axum::body::to_bytes(body, limit).await {
-            Err(_) => Err(ApiError::PayloadTooLarge { limit }),
-            Ok(body) => {
-                let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
-                let request = crate::tracking::EventRequest {
-                    body: &body,
-                    origin: header(header::ORIGIN),
-                    user_agent: header(header::USER_AGENT),
-                    client: client_addr(remote, &parts.headers),
-                };
-                state.tracking.collect(request).await
-            }
-        },
+    let answer = match limits::read(body, &parts.headers, limit, &state.body_budget).await {
+        Err(error) => Err(error.into_api_error(limit)),
+        Ok(body) => {
+            let header = |name: header::HeaderName| parts.headers.get(name).and_then(|v| v.to_str().ok());
+            let request = crate::tracking::EventRequest {
+                body: &body.bytes,
+                origin: header(header::ORIGIN),
+                user_agent: header(header::USER_AGENT),
+                client: client_addr(remote, &parts.headers),
+            };
+            state.tracking.collect(request).await
+        }
     };
     let mut response = match answer {
         Ok(collected) => (StatusCode::ACCEPTED, Json(collected)).into_response(),
@@ -157,11 +154,8 @@ async fn revenue(State(state): State<AppState>, request: Request) -> Result<Resp
         revenue_api::authenticate(&state.tracking.sites, header("x-faurya-site-id"), header("x-faurya-write-key"))
             .await?;
     let limit = revenue_api::BODY_LIMIT;
-    let declared: Option<u64> = header("content-length").and_then(|v| v.parse().ok());
-    if declared.is_some_and(|size| size > limit as u64) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let body = axum::body::to_bytes(body, limit).await.map_err(|_| ApiError::PayloadTooLarge { limit })?;
+    let body =
+        limits::read(body, &parts.headers, limit, &state.body_budget).await.map_err(|e| e.into_api_error(limit))?.bytes;
     let call = revenue_api::parse(&body)?;
     // The write key is a secret: it is never stored with the call.
     let mut headers = parts.headers.clone();

@@ -101,10 +101,20 @@ impl ProviderError {
         Self { kind, message: message.into() }
     }
 
+    /// What Faurya answers when a provider call fails. A refusal of what the founder typed (the
+    /// key, its permissions, the company id, the request) is the founder's to fix: 422 with the
+    /// provider's reason. 502 and 504 are kept for the provider being down, broken or slow, where
+    /// retrying later is the fix.
     pub fn http_status(&self) -> StatusCode {
         match self.kind {
+            ProviderErrorKind::Unauthorized
+            | ProviderErrorKind::Forbidden
+            | ProviderErrorKind::NotFound
+            | ProviderErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+            ProviderErrorKind::Conflict => StatusCode::CONFLICT,
+            ProviderErrorKind::RateLimited => StatusCode::SERVICE_UNAVAILABLE,
             ProviderErrorKind::Timeout => StatusCode::GATEWAY_TIMEOUT,
-            _ => StatusCode::BAD_GATEWAY,
+            ProviderErrorKind::Unreachable | ProviderErrorKind::Upstream => StatusCode::BAD_GATEWAY,
         }
     }
 

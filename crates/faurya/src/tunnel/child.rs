@@ -10,6 +10,17 @@ use std::path::Path;
 
 use tokio::process::Command;
 
+/// Keeps Faurya's own secrets out of a child's environment: a tunnel client needs neither the
+/// master key nor the admin token, and a child's environment is readable by its own plugins
+/// and crash reporters.
+pub fn scrub_env(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("FAURYA_") {
+            command.env_remove(name);
+        }
+    }
+}
+
 /// Makes the child die with this process (Linux; elsewhere the pid file is the guard).
 pub fn die_with_parent(command: &mut Command) {
     #[cfg(target_os = "linux")]

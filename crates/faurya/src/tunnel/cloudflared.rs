@@ -152,6 +152,7 @@ impl Backend for Cloudflared {
             .stderr(Stdio::piped())
             .kill_on_drop(true);
         super::child::die_with_parent(&mut command);
+        super::child::scrub_env(&mut command);
         let mut child = command
             .spawn()
             .map_err(|e| TunnelError::transient(format!("could not start {}: {e}", binary.display())))?;
