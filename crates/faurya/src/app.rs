@@ -327,7 +327,8 @@ async fn check_master_key(store: &Store, sealer: &Sealer, source: &KeySource) ->
     }
 }
 
-const ADMIN_TOKEN_FILE: &str = "admin-token";
+/// The admin token's file in the data dir, when no FAURYA_ADMIN_TOKEN is given.
+pub const ADMIN_TOKEN_FILE: &str = "admin-token";
 
 fn load_or_create_admin_token(dir: &std::path::Path) -> Result<Secret, StartError> {
     let path = dir.join(ADMIN_TOKEN_FILE);

@@ -66,13 +66,27 @@ async fn login_sets_a_strict_httponly_cookie_that_authenticates() {
 }
 
 #[tokio::test]
-async fn login_with_a_bad_token_is_401_and_sets_nothing() {
+async fn login_with_a_bad_token_goes_to_the_sign_in_card_and_sets_nothing() {
+    // With the token from FAURYA_ADMIN_TOKEN there is no file to name.
     let t = TestApp::start().await;
     for url in [format!("{}/login?token=nope", t.admin), format!("{}/login", t.admin)] {
         let response = t.client.get(&url).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{url}");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{url}");
+        assert_eq!(response.headers()[LOCATION], "/?signin=invalid&token_file=");
         assert!(response.headers().get(SET_COOKIE).is_none());
     }
+    t.stop().await;
+    // With a token kept in the data dir, the card names its file.
+    let t = TestApp::start_with(|c| c.admin_token = None).await;
+    let response = t.client.get(format!("{}/login?token=nope", t.admin)).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let location = response.headers()[LOCATION].to_str().unwrap().to_string();
+    let file = t.data_dir().join("admin-token").display().to_string();
+    let expected: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("signin", "invalid")
+        .append_pair("token_file", &file)
+        .finish();
+    assert_eq!(location, format!("/?{expected}"));
     t.stop().await;
 }
 

@@ -663,3 +663,29 @@ async fn an_unknown_connection_is_answered_without_reading_the_body() {
     assert!(answer.starts_with("HTTP/1.1 404"), "{answer}");
     w.t.stop().await;
 }
+
+/// `from` / `to` on the Webhooks and Payments lists: RFC 3339, `from` inclusive, `to` exclusive.
+#[tokio::test]
+async fn lists_filter_by_time() {
+    let w = Whop::connect().await;
+    w.deliver("msg_t1", &payment("pay_t1", "10", "usd", json!({}))).await;
+    let hour_ago = iso_ago(3600);
+    let in_an_hour = iso_ago(-3600);
+    for list in ["/events", "/payments"] {
+        let key = if list == "/events" { "events" } else { "payments" };
+        let count = |v: &Value| v[key].as_array().unwrap().len();
+        let (status, around) = w.t.get(&format!("{list}?from={hour_ago}&to={in_an_hour}")).await;
+        assert_eq!(status, StatusCode::OK, "{around}");
+        assert_eq!(count(&around), 1, "{list}: {around}");
+        let (_, later) = w.t.get(&format!("{list}?from={in_an_hour}")).await;
+        assert_eq!(count(&later), 0, "{list}");
+        let (_, earlier) = w.t.get(&format!("{list}?to={hour_ago}")).await;
+        assert_eq!(count(&earlier), 0, "{list}");
+        let (status, bad) = w.t.get(&format!("{list}?from=yesterday")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+        assert!(bad["error"]["fields"]["from"].is_string(), "{bad}");
+        let (status, _) = w.t.get(&format!("{list}?from={in_an_hour}&to={hour_ago}")).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    w.t.stop().await;
+}

@@ -10,7 +10,7 @@ use axum::http::header::{AUTHORIZATION, COOKIE, HOST, LOCATION, ORIGIN, SET_COOK
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -146,18 +146,19 @@ pub async fn login(State(state): State<AppState>, Query(query): Query<LoginQuery
             );
             (StatusCode::SEE_OTHER, [(LOCATION, "/".to_string()), (SET_COOKIE, cookie)]).into_response()
         }
-        _ => (
-            StatusCode::UNAUTHORIZED,
-            Html(
-                "<!doctype html><meta charset=utf-8><title>Faurya: sign-in link not valid</title>\
-                 <body style=\"font-family:system-ui;max-width:36rem;margin:4rem auto;line-height:1.5\">\
-                 <h1>This sign-in link is not valid</h1>\
-                 <p>Use the admin login URL that <code>faurya serve</code> printed when it started \
-                 (the token is in <code>admin-token</code> in the data directory, or in \
-                 <code>FAURYA_ADMIN_TOKEN</code>). The desktop app signs you in by itself.</p></body>",
-            ),
-        )
-            .into_response(),
+        // Back to the UI's styled sign-in card, which says where the token is. The path of the
+        // token file is the founder's own, shown on their own machine's loopback listener.
+        _ => {
+            let token_file = match state.config.admin_token {
+                Some(_) => String::new(),
+                None => state.config.data_dir.join(crate::app::ADMIN_TOKEN_FILE).display().to_string(),
+            };
+            let query: String = url::form_urlencoded::Serializer::new(String::new())
+                .append_pair("signin", "invalid")
+                .append_pair("token_file", &token_file)
+                .finish();
+            (StatusCode::SEE_OTHER, [(LOCATION, format!("/?{query}"))]).into_response()
+        }
     }
 }
 

@@ -171,6 +171,8 @@ pub struct Filter {
     /// Words to find in raw bodies.
     pub query: Option<String>,
     pub site: Option<String>,
+    /// When it was received.
+    pub received: super::TimeRange,
 }
 
 /// A page of deliveries, newest (highest id) first, with ids below `before`.
@@ -204,6 +206,14 @@ pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usiz
             args.push(value.clone().into());
             sql.push_str(&format!(" AND d.{column} = ?{}", args.len()));
         }
+    }
+    if let Some(from) = filter.received.from_ms {
+        args.push(from.into());
+        sql.push_str(&format!(" AND d.received_at >= ?{}", args.len()));
+    }
+    if let Some(to) = filter.received.to_ms {
+        args.push(to.into());
+        sql.push_str(&format!(" AND d.received_at < ?{}", args.len()));
     }
     args.push((limit as i64).into());
     let order = if filter.query.as_deref().and_then(fts_phrase).is_some() { "f.rowid" } else { "d.id" };
@@ -314,6 +324,7 @@ pub fn list_rejections(
     provider: Option<&str>,
     query: Option<&str>,
     site: Option<&str>,
+    received: super::TimeRange,
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<RejectionRow>> {
@@ -324,9 +335,13 @@ pub fn list_rejections(
          WHERE id < ?1 AND (?2 IS NULL OR provider = ?2)
            AND (?3 IS NULL OR CAST(body AS TEXT) LIKE ?3 ESCAPE '\\' OR reason LIKE ?3 ESCAPE '\\')
            AND (?5 IS NULL OR connection_id IN (SELECT id FROM connections WHERE site_id = ?5))
+           AND (?6 IS NULL OR received_at >= ?6) AND (?7 IS NULL OR received_at < ?7)
          ORDER BY id DESC LIMIT ?4"
     ))?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, like, limit as i64, site], rejection)?;
+    let rows = stmt.query_map(
+        params![before.unwrap_or(i64::MAX), provider, like, limit as i64, site, received.from_ms, received.to_ms],
+        rejection,
+    )?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 

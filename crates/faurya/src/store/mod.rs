@@ -203,6 +203,14 @@ fn configure(conn: &Connection, read_only: bool) -> Result<()> {
 }
 
 /// Unix milliseconds now.
+/// A window of time for list filters, in Unix milliseconds: `from_ms` inclusive, `to_ms`
+/// exclusive; either end may be open.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub from_ms: Option<i64>,
+    pub to_ms: Option<i64>,
+}
+
 pub fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }

@@ -355,19 +355,27 @@ fn with_refunds(conn: &Connection, mut payments: Vec<PaymentRow>) -> Result<Vec<
 }
 
 /// A page of payments, newest first, with ids below `before`.
+/// A page of payments, newest first, with ids below `before`; `paid` filters on when it was
+/// paid (when it was recorded, for one not paid yet).
 pub fn list(
     conn: &Connection,
     provider: Option<&str>,
     site: Option<&str>,
+    paid: super::TimeRange,
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<PaymentRow>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments p
          WHERE p.id < ?1 AND (?2 IS NULL OR p.provider = ?2) AND (?4 IS NULL OR p.site_id = ?4)
+           AND (?5 IS NULL OR COALESCE(p.paid_at, p.created_at) >= ?5)
+           AND (?6 IS NULL OR COALESCE(p.paid_at, p.created_at) < ?6)
          ORDER BY p.id DESC LIMIT ?3"
     ))?;
-    let rows = stmt.query_map(params![before.unwrap_or(i64::MAX), provider, limit as i64, site], payment)?;
+    let rows = stmt.query_map(
+        params![before.unwrap_or(i64::MAX), provider, limit as i64, site, paid.from_ms, paid.to_ms],
+        payment,
+    )?;
     with_refunds(conn, rows.collect::<rusqlite::Result<_>>()?)
 }
 

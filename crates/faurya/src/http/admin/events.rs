@@ -43,6 +43,10 @@ struct ListQuery {
     limit: Option<usize>,
     cursor: Option<String>,
     site: Option<String>,
+    /// RFC 3339; received at or after.
+    from: Option<String>,
+    /// RFC 3339; received before.
+    to: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -157,6 +161,7 @@ async fn list(
     }
     let event_type = nonempty(query.event_type);
     let site = nonempty(query.site);
+    let received = super::time_range::parse(query.from, query.to)?;
     let q = nonempty(query.q);
     if q.as_ref().is_some_and(|q| q.len() > 200) {
         return Err(ApiError::field("q", "Search for at most 200 characters."));
@@ -182,6 +187,7 @@ async fn list(
                     event_type,
                     query: q.clone(),
                     site: site.clone(),
+                    received,
                 };
                 deliveries::list(conn, &filter, Some(cursor.deliveries), limit + 1)?
             } else {
@@ -193,6 +199,7 @@ async fn list(
                     provider.as_deref(),
                     q.as_deref(),
                     site.as_deref(),
+                    received,
                     Some(cursor.rejected),
                     limit + 1,
                 )?

@@ -11,6 +11,7 @@ mod payments;
 mod settings;
 mod sites;
 mod stream;
+mod time_range;
 mod traffic;
 mod tunnel;
 

@@ -156,6 +156,10 @@ struct ListQuery {
     limit: Option<usize>,
     cursor: Option<String>,
     site: Option<String>,
+    /// RFC 3339; paid at or after.
+    from: Option<String>,
+    /// RFC 3339; paid before.
+    to: Option<String>,
 }
 
 async fn list(
@@ -177,9 +181,10 @@ async fn list(
         None => None,
     };
     let site = query.site.filter(|s| !s.is_empty());
+    let paid = super::time_range::parse(query.from, query.to)?;
     let mut rows = state
         .store
-        .read(move |conn| payments::list(conn, provider.as_deref(), site.as_deref(), before, limit + 1))
+        .read(move |conn| payments::list(conn, provider.as_deref(), site.as_deref(), paid, before, limit + 1))
         .await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
