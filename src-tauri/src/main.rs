@@ -73,7 +73,7 @@ fn main() {
 async fn start() -> Result<RunningApp, StartError> {
     let args = match Cli::try_parse_from(["faurya", "serve"]).map(|cli| cli.command) {
         Ok(Command::Serve(args) | Command::Config(args)) => args,
-        Ok(Command::Backup { args, .. } | Command::Restore { args, .. }) => args,
+        Ok(Command::Backup { args, .. } | Command::Restore { args, .. } | Command::RotateKey(args)) => args,
         Err(e) => return Err(StartError::Task(e.to_string())),
     };
     let mut config = Config::from_args(args, |name| std::env::var(name).ok())?;

@@ -296,9 +296,9 @@ async fn load_tunnel_settings(
     Ok(crate::tunnel::TunnelSettings::from_values(&values, sealer))
 }
 
-const KEY_CHECK_PLAINTEXT: &[u8] = b"faurya master key check";
+pub(crate) const KEY_CHECK_PLAINTEXT: &[u8] = b"faurya master key check";
 
-fn key_check_aad() -> Aad<'static> {
+pub(crate) fn key_check_aad() -> Aad<'static> {
     Aad { table: "settings", row: store::settings::MASTER_KEY_CHECK, purpose: "key_check" }
 }
 

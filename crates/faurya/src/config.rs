@@ -57,6 +57,11 @@ pub enum Command {
         #[command(flatten)]
         args: ServeArgs,
     },
+    /// Make a new master key and seal every stored secret again under it, in one transaction
+    /// (Faurya must be stopped). The new key goes where the old one was (key file or OS keychain;
+    /// for FAURYA_MASTER_KEY it is printed, to be set before the next start). Backups made before
+    /// need the old key, which is kept as master.key.retired-<time> when it was a file.
+    RotateKey(ServeArgs),
 }
 
 /// Options shared by `serve` and `config`.

@@ -16,6 +16,7 @@ pub mod ingest;
 pub mod live;
 pub mod money;
 pub mod providers;
+pub mod rotate_key;
 pub mod secrets;
 pub mod store;
 pub mod tracking;

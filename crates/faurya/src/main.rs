@@ -23,6 +23,7 @@ fn main() -> ExitCode {
         Command::Config(args) => (args, false),
         Command::Backup { path, args } => return backup_or_restore(args, path, false),
         Command::Restore { path, args } => return backup_or_restore(args, path, true),
+        Command::RotateKey(args) => return rotate_key(args),
     };
     let config = match Config::from_args(args, |name| std::env::var(name).ok()) {
         Ok(config) => config,
@@ -37,6 +38,40 @@ fn main() -> ExitCode {
         Err(e) => return fail(&e),
     };
     runtime.block_on(serve_until_signal(config))
+}
+
+fn rotate_key(args: faurya::config::ServeArgs) -> ExitCode {
+    let config = match Config::from_args(args, |name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    match faurya::rotate_key::rotate(&config.data_dir, &config.db_path(), config.master_key.as_deref(), config.keychain)
+    {
+        Ok(rotated) => {
+            if rotated.finished_earlier {
+                println!("Finished an interrupted rotation: the store was already sealed with the new key.");
+            } else {
+                println!("Sealed {} stored secrets again under a new master key, in one transaction.", rotated.secrets);
+            }
+            println!("The new key is in {}.", rotated.key_now);
+            if let Some(key) = rotated.new_env_key {
+                println!(
+                    "Set FAURYA_MASTER_KEY to this before the next start (the old value no longer opens the store):"
+                );
+                println!("{key}");
+            }
+            if let Some(retired) = rotated.retired {
+                println!(
+                    "The old key is kept as {}: backups made before now need it. Delete it once you no longer need them.",
+                    retired.display()
+                );
+            } else {
+                println!("Backups made before now need the old key.");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => fail(&e),
+    }
 }
 
 fn backup_or_restore(args: faurya::config::ServeArgs, path: std::path::PathBuf, restore: bool) -> ExitCode {

@@ -192,19 +192,19 @@ impl MasterKey {
         &self.0
     }
 
-    fn from_base64(text: &str) -> Option<Self> {
+    pub fn from_base64(text: &str) -> Option<Self> {
         let decoded = Zeroizing::new(B64.decode(text.trim()).ok()?);
         let bytes: [u8; 32] = decoded.as_slice().try_into().ok()?;
         Some(Self(Zeroizing::new(bytes)))
     }
 
-    fn random() -> Result<Self, SecretError> {
+    pub fn random() -> Result<Self, SecretError> {
         let mut bytes = Zeroizing::new([0u8; 32]);
         getrandom::fill(bytes.as_mut()).map_err(|e| SecretError::Random(e.to_string()))?;
         Ok(Self(bytes))
     }
 
-    fn to_base64(&self) -> Zeroizing<String> {
+    pub fn to_base64(&self) -> Zeroizing<String> {
         Zeroizing::new(B64.encode(self.0.as_ref()))
     }
 }
@@ -256,7 +256,7 @@ pub fn load_master_key(
 /// How often an existing store's keychain is asked before Faurya gives up.
 const KEYCHAIN_ATTEMPTS: u32 = 3;
 
-fn read_key_file(path: &Path) -> Result<MasterKey, SecretError> {
+pub(crate) fn read_key_file(path: &Path) -> Result<MasterKey, SecretError> {
     let io = |source| SecretError::KeyFileIo { path: path.to_path_buf(), source };
     #[cfg(unix)]
     {
@@ -270,7 +270,7 @@ fn read_key_file(path: &Path) -> Result<MasterKey, SecretError> {
     MasterKey::from_base64(&text).ok_or_else(|| SecretError::BadKeyFile { path: path.to_path_buf() })
 }
 
-fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), SecretError> {
+pub(crate) fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), SecretError> {
     let io = |source| SecretError::KeyFileIo { path: path.to_path_buf(), source };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -286,7 +286,7 @@ fn write_key_file(path: &Path, key: &MasterKey) -> Result<(), SecretError> {
 }
 
 /// The OS keychain (macOS Keychain, Windows Credential Manager, Secret Service on Linux).
-mod keychain {
+pub(crate) mod keychain {
     use std::path::Path;
     use std::sync::mpsc;
     use std::time::Duration;
@@ -298,9 +298,27 @@ mod keychain {
     const TIMEOUT: Duration = Duration::from_secs(5);
 
     /// The key for `data_dir`; a missing entry is created when `may_create`, else `Ok(None)`.
+    /// One entry per data dir, so two installations never share (or overwrite) a key.
+    fn account(data_dir: &Path) -> String {
+        format!("master-key:{}", data_dir.canonicalize().unwrap_or(data_dir.to_path_buf()).display())
+    }
+
+    /// Replaces the key kept for `data_dir` (master-key rotation).
+    pub(crate) fn replace(data_dir: &Path, key: &MasterKey) -> Result<(), String> {
+        let account = account(data_dir);
+        let bytes = zeroize::Zeroizing::new(*key.bytes());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let stored = keyring::Entry::new(super::KEYCHAIN_SERVICE, &account)
+                .and_then(|entry| entry.set_secret(&bytes[..]))
+                .map_err(|e| e.to_string());
+            let _ = tx.send(stored);
+        });
+        rx.recv_timeout(TIMEOUT).map_err(|_| "the keychain did not answer within 5 s".to_string())?
+    }
+
     pub(super) fn load_or_create(data_dir: &Path, may_create: bool) -> Result<Option<MasterKey>, String> {
-        // One entry per data dir, so two installations never share (or overwrite) a key.
-        let account = format!("master-key:{}", data_dir.canonicalize().unwrap_or(data_dir.to_path_buf()).display());
+        let account = account(data_dir);
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
             let _ = tx.send(load_or_create_blocking(&account, may_create));
