@@ -135,7 +135,7 @@ async fn rotation_reseals_everything_and_everything_still_works() {
     // The old key opens nothing any more.
     let old_key = old_key.trim().to_string();
     let refused = TestApp::start_in(dir, move |c| c.master_key = Some(old_key));
-    let refused = tokio::spawn(async move { refused.await });
+    let refused = tokio::spawn(refused);
     assert!(refused.await.is_err(), "the old key was refused at start");
 }
 
