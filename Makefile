@@ -53,14 +53,16 @@ run: deps ui ## build and open the desktop app
 serve: deps ui ## run headless; prints the admin login URL
 	$(CARGO) run -p faurya -- serve $(ARGS)
 
-test: ## run every test: lints, Rust, UI, browser, shifted clock, desktop
+test: ## run every test: lints, Rust, UI, browser, hostile HTTP, shifted clock, desktop, crash
 	@$(STAGE) deps $(MAKE) --no-print-directory deps-test ui e2e-deps
 	@$(STAGE) lint $(MAKE) --no-print-directory lint
 	@$(STAGE) test-rust $(MAKE) --no-print-directory test-rust
 	@$(STAGE) test-ui $(MAKE) --no-print-directory test-ui
 	@$(STAGE) test-e2e $(MAKE) --no-print-directory test-e2e
+	@$(STAGE) test-hostile $(MAKE) --no-print-directory test-hostile
 	@$(STAGE) test-clock $(MAKE) --no-print-directory test-clock
 	@$(STAGE) test-desktop $(MAKE) --no-print-directory test-desktop
+	@$(STAGE) test-crash $(MAKE) --no-print-directory test-crash
 	@$(STAGE) --summary
 	@echo "make test: all tests passed"
 
@@ -88,6 +90,21 @@ test-ui:
 test-e2e:
 	$(CARGO) build -p faurya -p faurya-fakes
 	cd tests/e2e && FAURYA_BIN=$(CURDIR)/target/debug/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/debug/faurya-fakes npm test
+
+# The crash test (tests/crash/README.md): the release-built `faurya serve` under a load of signed
+# deliveries and revenue API calls, SIGKILLed and restarted at random moments; everything that got
+# a 2xx must be stored byte-exact and counted once. About a minute once built.
+.PHONY: test-crash
+test-crash: ## SIGKILL the release binary under load: nothing acknowledged may be lost or counted twice
+	$(CARGO) build --release -p faurya -p faurya-fakes
+	FAURYA_BIN=$(CURDIR)/target/release/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/release/faurya-fakes node tests/crash/crash.mjs
+
+# Hostile HTTP requests (tests/hostile/corpus) replayed against the built binaries; builds
+# nothing: run after test-e2e (or a cargo build -p faurya -p faurya-fakes).
+.PHONY: test-hostile
+test-hostile: ## replay the hostile HTTP corpus against the running binary
+	cd tests/hostile && FAURYA_BIN=$(CURDIR)/target/debug/faurya FAURYA_FAKES_BIN=$(CURDIR)/target/debug/faurya-fakes \
+	  node --test --test-timeout=120000 --test-reporter=spec hostile.test.mjs
 
 test-desktop: desktop
 	$(CARGO) clippy -p faurya-desktop -- -D warnings

@@ -254,8 +254,20 @@ impl App {
     }
 }
 
+/// Connections the kernel may hold for the accept loop. The default of 1024 makes a burst of
+/// connections beyond it wait for SYN-ACK retransmits (seconds); the kernel caps it at somaxconn.
+const LISTEN_BACKLOG: u32 = 4096;
+
 async fn bind(addr: SocketAddr, what: &'static str, flag: &'static str) -> Result<TcpListener, StartError> {
-    TcpListener::bind(addr).await.map_err(|e| bind_error(addr, what, flag, e))
+    let socket = if addr.is_ipv4() { tokio::net::TcpSocket::new_v4() } else { tokio::net::TcpSocket::new_v6() };
+    let listen = |socket: tokio::net::TcpSocket| -> std::io::Result<TcpListener> {
+        // As std's bind does on Unix: a restart may bind while old connections sit in TIME_WAIT.
+        #[cfg(unix)]
+        socket.set_reuseaddr(true)?;
+        socket.bind(addr)?;
+        socket.listen(LISTEN_BACKLOG)
+    };
+    socket.and_then(listen).map_err(|e| bind_error(addr, what, flag, e))
 }
 
 fn bind_error(addr: SocketAddr, what: &'static str, flag: &'static str, source: std::io::Error) -> StartError {

@@ -211,6 +211,28 @@ pub async fn receive(
     let now = incoming.received_at.div_euclid(1000);
     let tolerance = state.ingest.tolerance_secs.load(Ordering::Relaxed);
     let headers = &incoming.headers;
+    // Each of these is one value (RFC 9110 §5.3); two of them means two senders' views of one
+    // delivery, and which one a check reads must not be the sender's choice.
+    let signed_by = match provider {
+        Provider::Whop => {
+            &[whop::signature::ID_HEADER, whop::signature::TIMESTAMP_HEADER, whop::signature::SIGNATURE_HEADER][..]
+        }
+        Provider::Paddle => &[paddle::signature::SIGNATURE_HEADER][..],
+    };
+    if let Some(name) = signed_by.iter().find(|name| headers.get_all(**name).iter().count() > 1) {
+        let message = format!("the {name} header was sent more than once; send it once");
+        return Err(reject(
+            state,
+            provider,
+            connection_id,
+            &incoming,
+            StatusCode::BAD_REQUEST,
+            "duplicate_header",
+            message,
+            None,
+        )
+        .await);
+    }
     let verdict = match provider {
         Provider::Whop => whop::signature::verify(
             secret.expose(),

@@ -306,3 +306,55 @@ async fn a_ui_dir_is_served_with_content_types() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     t.stop().await;
 }
+
+/// A second Host line or an absolute-form target naming another host cannot slip past the
+/// check of the first Host line (raw requests: HTTP clients will not send these).
+#[tokio::test]
+async fn a_smuggled_second_host_is_403() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestApp::start().await;
+    let addr = t.admin.trim_start_matches("http://").to_string();
+    let cases = [
+        format!(
+            "GET /api/health HTTP/1.1\r\nHost: {addr}\r\nHost: evil.example\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"
+        ),
+        format!("GET http://evil.example/api/health HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n"),
+    ];
+    for request in cases {
+        let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = vec![0u8; 512];
+        let n = stream.read(&mut answer).await.unwrap();
+        let answer = String::from_utf8_lossy(&answer[..n]).to_string();
+        assert!(answer.starts_with("HTTP/1.1 403"), "{request:?} → {answer}");
+    }
+    // The same request with one consistent host is served.
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let fine =
+        format!("GET http://{addr}/api/health HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\r\n");
+    stream.write_all(fine.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = stream.read(&mut answer).await.unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 200"));
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn an_oversize_admin_body_is_refused_from_its_headers() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let t = TestApp::start().await;
+    let addr = t.admin.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "PUT /api/settings HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {TOKEN}\r\n\
+         Content-Type: application/json\r\nContent-Length: 2000000\r\n\r\n{{"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 512];
+    let n = tokio::time::timeout(std::time::Duration::from_secs(3), stream.read(&mut answer))
+        .await
+        .expect("answered without waiting for the body")
+        .unwrap();
+    assert!(String::from_utf8_lossy(&answer[..n]).starts_with("HTTP/1.1 413"));
+    t.stop().await;
+}

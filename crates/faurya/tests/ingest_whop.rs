@@ -689,3 +689,32 @@ async fn lists_filter_by_time() {
     }
     w.t.stop().await;
 }
+
+/// Signature headers are single values: a second copy (even after a valid first one) is refused,
+/// so which one is checked is never the sender's choice.
+#[tokio::test]
+async fn duplicated_signature_headers_are_refused() {
+    let w = Whop::connect().await;
+    let body = payment("pay_dup", "10", "usd", json!({}));
+    let ts = now();
+    let good = sign(&w.secret, "msg_dup", ts, body.as_bytes());
+    for (name, second) in [
+        ("webhook-id", "msg_other".to_string()),
+        ("webhook-timestamp", (ts - 1).to_string()),
+        ("webhook-signature", "v1,Zm9yZ2Vk".to_string()),
+    ] {
+        let mut request = w.t.client.post(w.url()).header("content-type", "application/json");
+        for (header, value) in [
+            ("webhook-id", "msg_dup".to_string()),
+            ("webhook-timestamp", ts.to_string()),
+            ("webhook-signature", good.clone()),
+        ] {
+            request = request.header(header, value);
+        }
+        let (status, answer) = split(request.header(name, second).body(body.clone()).send().await.unwrap()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {answer}");
+        assert_eq!(error_code(&answer), "duplicate_header", "{name}");
+    }
+    assert!(w.payments().await.is_empty(), "nothing was recorded");
+    w.t.stop().await;
+}

@@ -21,7 +21,7 @@ const PUBLIC_LINE = /Public listener:\s*(http:\/\/\S+)/;
 /**
  * @param {{ env?: Record<string,string>, args?: string[], timeoutMs?: number }} [opts]
  * @returns {Promise<{ loginUrl: string, adminUrl: string, publicUrl: string, token: string,
- *   dataDir: string, output: () => string, stop: () => Promise<void>,
+ *   dataDir: string, pid: number, exited: () => boolean, output: () => string, stop: () => Promise<void>,
  *   api: (method: string, path: string, body?: unknown) => Promise<{ status: number, json: any }> }>}
  */
 export async function startFaurya(opts = {}) {
@@ -110,6 +110,9 @@ export async function startFaurya(opts = {}) {
     };
     return {
       api,
+      /** The `faurya serve` process id (e.g. to read /proc/<pid>/status), and whether it exited. */
+      pid: child.pid,
+      exited: () => exited,
       loginUrl,
       adminUrl,
       publicUrl: publicUrl.replace(/\/+$/, ''),

@@ -107,16 +107,26 @@ impl FromRequestParts<AppState> for AdminAuth {
 
 /// Middleware over the whole admin listener: Host guard, and same-origin for changes.
 pub async fn host_guard(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
-    // HTTP/1.1 sends Host; HTTP/2 the :authority, which hyper exposes as the URI's authority.
-    let host = request
-        .headers()
-        .get(HOST)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_string)
-        .or_else(|| request.uri().authority().map(|a| a.to_string()))
-        .unwrap_or_default();
+    // Every name the request gives for the host must be allowed: all Host lines (a second one
+    // must not smuggle a foreign host past a check of the first), and the authority of an
+    // absolute-form target (`GET http://evil.example/api/...`), which RFC 9112 says wins over
+    // Host. HTTP/2 sends only the :authority, which hyper exposes as the URI's authority.
+    let mut names: Vec<String> = Vec::new();
+    for value in request.headers().get_all(HOST) {
+        names.push(value.to_str().unwrap_or("(not text)").to_string());
+    }
+    if let Some(authority) = request.uri().authority() {
+        names.push(authority.to_string());
+    }
+    if names.is_empty() {
+        return Err(ApiError::ForbiddenHost(String::new()));
+    }
+    if names.len() > 1 && names.iter().any(|n| !n.eq_ignore_ascii_case(&names[0])) {
+        return Err(ApiError::ForbiddenHost(names.join(", ").chars().take(200).collect()));
+    }
+    let host = names.swap_remove(0);
     if !state.admin.host_allowed(&host) {
-        return Err(ApiError::ForbiddenHost(host));
+        return Err(ApiError::ForbiddenHost(host.chars().take(200).collect()));
     }
     let changes_something = !matches!(*request.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if changes_something && let Some(origin) = request.headers().get(ORIGIN) {

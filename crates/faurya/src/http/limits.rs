@@ -13,6 +13,7 @@ use axum::http::HeaderMap;
 use axum::http::header::CONTENT_LENGTH;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use bytes::BytesMut;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::error::ApiError;
@@ -116,23 +117,45 @@ async fn read_within(
     let reserve = declared.map_or(limit, |size| size as usize);
     let kib = u32::try_from(reserve.div_ceil(1024).max(1)).unwrap_or(u32::MAX);
     let share = budget.0.clone().try_acquire_many_owned(kib).map_err(|_| BodyError::Busy)?;
-    match tokio::time::timeout(deadline, axum::body::to_bytes(body, limit)).await {
+    match tokio::time::timeout(deadline, collect(body, limit, declared)).await {
         Err(_) => Err(BodyError::TimedOut),
         Ok(Ok(bytes)) => Ok(ReadBody { bytes, _share: share }),
-        Ok(Err(error)) if is_length_limit(&error) => Err(BodyError::TooLarge { declared }),
-        Ok(Err(_)) => Err(BodyError::Broken),
+        Ok(Err(error)) => Err(error),
     }
 }
 
-fn is_length_limit(error: &axum::Error) -> bool {
-    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
-    while let Some(e) = source {
-        if e.is::<http_body_util::LengthLimitError>() {
-            return true;
+/// Frames (chunks) a body may come in. Providers and browsers send a few; a sender of a million
+/// one-byte chunks would cost seconds of CPU for nothing.
+pub const MAX_BODY_FRAMES: usize = 16 * 1024;
+
+/// Collects the body into one buffer as it arrives (not a list of its frames, whose overhead
+/// is per frame), up to `limit` bytes and [`MAX_BODY_FRAMES`] frames.
+async fn collect(body: Body, limit: usize, declared: Option<u64>) -> Result<Bytes, BodyError> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut buffer = BytesMut::with_capacity(declared.map_or(8 * 1024, |size| size as usize).min(limit));
+    let mut frames = 0;
+    while let Some(frame) = stream.next().await {
+        let chunk = frame.map_err(|_| BodyError::Broken)?;
+        frames += 1;
+        if buffer.len() + chunk.len() > limit {
+            return Err(BodyError::TooLarge { declared });
         }
-        source = e.source();
+        if frames > MAX_BODY_FRAMES {
+            return Err(BodyError::Broken);
+        }
+        buffer.extend_from_slice(&chunk);
     }
-    false
+    Ok(buffer.freeze())
+}
+
+/// Middleware for the admin listener: a body declared over `limit` is refused from its headers,
+/// before anyone waits for it to arrive.
+pub async fn refuse_declared_oversize(request: Request, next: Next, limit: usize) -> Response {
+    if declared_length(request.headers()).is_some_and(|size| size > limit as u64) {
+        return ApiError::PayloadTooLarge { limit }.into_response();
+    }
+    next.run(request).await
 }
 
 /// The cap on requests in progress, shared by the public listener's routes.
@@ -208,6 +231,19 @@ mod tests {
         assert_eq!(error, BodyError::Busy);
         drop(held);
         assert!(read(Body::from("{}"), &with_length("2"), 8192, &budget).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_body_in_too_many_chunks_is_refused() {
+        let chunks = futures_util::stream::iter(
+            (0..MAX_BODY_FRAMES + 1).map(|_| Ok::<_, std::io::Error>(Bytes::from_static(b"x"))),
+        );
+        let budget = BodyBudget::default();
+        let error = read(Body::from_stream(chunks), &HeaderMap::new(), 1 << 20, &budget).await.unwrap_err();
+        assert_eq!(error, BodyError::Broken);
+        let few = futures_util::stream::iter((0..10).map(|_| Ok::<_, std::io::Error>(Bytes::from_static(b"ab"))));
+        let body = read(Body::from_stream(few), &HeaderMap::new(), 1 << 20, &budget).await.unwrap();
+        assert_eq!(&body.bytes[..], b"abababababababababab");
     }
 
     #[tokio::test]

@@ -69,10 +69,11 @@ fn security_headers<S: Clone + Send + Sync + 'static>(router: Router<S>) -> Rout
 }
 
 /// The one middleware stack of the admin listener, outermost first: tracing, security headers,
-/// Host/Origin guard, body limit.
+/// Host/Origin guard, a declared oversize body refused at once, body limit.
 pub(crate) fn admin_stack(router: Router<AppState>, state: AppState) -> Router {
     let router = router
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .layer(middleware::from_fn(|request, next| limits::refuse_declared_oversize(request, next, ADMIN_BODY_LIMIT)))
         .layer(middleware::from_fn_with_state(state.clone(), auth::host_guard));
     security_headers(router).layer(trace_layer()).with_state(state)
 }

@@ -11,8 +11,8 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto::Builder;
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -56,20 +56,15 @@ impl Limits {
 /// Serves `router` on `listener` until `cancel` fires, then stops within the shutdown deadline.
 /// Each request carries `ConnectInfo<SocketAddr>` like `into_make_service_with_connect_info`.
 pub async fn serve(listener: TcpListener, router: Router, limits: Limits, cancel: CancellationToken, name: &str) {
-    let mut builder = Builder::new(TokioExecutor::new());
+    // HTTP/1.1 only: providers, tunnels and the founder's browser on loopback all speak it, and
+    // HTTP/2 would bring its own idle and stream rules to harden.
+    let mut builder = http1::Builder::new();
     builder
-        .http1()
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_timeout)
         .max_buf_size(limits.max_header_bytes.max(8192))
+        .max_header_size(limits.max_header_bytes)
         .max_headers(MAX_HEADERS);
-    builder
-        .http2()
-        .timer(TokioTimer::new())
-        .max_header_list_size(limits.max_header_bytes as u32)
-        .max_concurrent_streams(64)
-        .keep_alive_interval(Some(limits.header_timeout))
-        .keep_alive_timeout(limits.header_timeout);
     let builder = Arc::new(builder);
     let graceful = GracefulShutdown::new();
     let open = Arc::new(Semaphore::new(limits.max_connections));
@@ -104,12 +99,21 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, cancel
             let router = router.clone();
             async move { Ok::<_, Infallible>(router.oneshot(request.map(Body::new)).await.unwrap_or_else(|e| match e {})) }
         });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned();
-        let connection = graceful.watch(connection);
+        let builder = builder.clone();
+        let watcher = graceful.watcher();
+        let header_timeout = limits.header_timeout;
         tokio::spawn(async move {
+            // A connection that sends nothing at all is closed at the header deadline too (hyper's
+            // timer only starts once it is asked to read a request).
+            let mut first = [0u8; 1];
+            match tokio::time::timeout(header_timeout, stream.peek(&mut first)).await {
+                Ok(Ok(n)) if n > 0 => {}
+                _ => return drop(permit),
+            }
+            let connection = builder.serve_connection(TokioIo::new(stream), service);
             // Errors here are the client's (reset, bad request line, timeout): hyper has already
             // answered what can be answered.
-            let _ = connection.await;
+            let _ = watcher.watch(connection).await;
             drop(permit);
         });
     }
