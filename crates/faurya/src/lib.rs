@@ -11,6 +11,7 @@ pub mod attribution;
 pub mod backup;
 pub mod config;
 pub mod connections;
+pub mod fuzz_targets;
 pub mod http;
 pub mod ingest;
 pub mod live;

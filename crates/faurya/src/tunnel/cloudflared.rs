@@ -331,6 +331,9 @@ mod tests {
         let error = r#"2026-01-01T00:00:00Z ERR failed to request quick Tunnel: Post "https://api.trycloudflare.com/tunnel": dial tcp"#;
         assert_eq!(url_in_line(error), None);
         assert_eq!(url_in_line("INF Visit https://example.com"), None);
+        // A host that only contains the name is not under it.
+        assert_eq!(url_in_line("INF |  https://x.trycloudflare.com.evil.example  |"), None);
+        assert_eq!(url_in_line("INF |  https://eviltrycloudflare.com  |"), None);
     }
 
     #[test]
