@@ -11,8 +11,11 @@ use crate::money;
 use crate::providers::{paddle, whop};
 use crate::tracking::{channel, event, source};
 
+/// A target: arbitrary bytes in, a panic when something that must hold does not.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its corpus directory and cargo-fuzz binary use.
-pub const TARGETS: [(&str, fn(&[u8])); 9] = [
+pub const TARGETS: [(&str, Target); 9] = [
     ("standard_webhooks_header", standard_webhooks_header),
     ("paddle_signature_header", paddle_signature_header),
     ("whop_payload", whop_payload),
