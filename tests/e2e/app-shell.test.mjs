@@ -42,7 +42,7 @@ test('the login URL signs in and opens Overview with the first steps', async () 
   assert.ok(!url.search.includes('token='), 'the token must not stay in the address bar');
   await settled(page);
   await visible(page.getByRole('heading', { name: 'Get set up' }), 'the onboarding checklist');
-  await visible(page.getByText('0 of 3 done'), 'nothing done yet');
+  await visible(page.getByText('0 of 4 done'), 'nothing done yet');
   await visible(page.getByRole('link', { name: 'Open Settings' }), 'the first step');
   await visible(page.getByText('No revenue yet'), 'the empty chart');
   await noErrorBanner(page);

@@ -31,15 +31,20 @@ describe('connect and remove providers from the Revenue tab', { skip: fakesSkipR
     await fakes?.stop();
   });
 
-  test('without a public URL, connecting explains where to set one (412)', async () => {
+  test('without a public URL, Connect waits for one and says why, once', async () => {
     await fakes.addWhopKey('apik_e2e_nourl_0001', 'biz_nourl', true);
     await page.goto(app.adminUrl + '/#/revenue');
     await settled(page);
     await visible(page.getByText('No public URL yet'), 'the hint before submitting');
+    assert.equal(await page.getByText('No public URL yet').count(), 1, 'said once');
     await page.getByLabel('Whop API Key').fill('apik_e2e_nourl_0001');
     await page.getByLabel('Whop Company ID').fill('biz_nourl');
-    await page.getByRole('button', { name: 'Connect Whop' }).click();
-    await visible(page.getByText('Set a public URL first'), 'the 412 explanation');
+    const connect = page.getByRole('button', { name: 'Connect Whop' });
+    assert.equal(await connect.getAttribute('aria-disabled'), 'true');
+    await visible(page.getByText('Connect needs a public URL first'), 'the reason next to the button');
+    // Enter in a field does not send it either.
+    await page.getByLabel('Whop Company ID').press('Enter');
+    await page.waitForTimeout(300);
     assert.equal((await fakes.state()).whop_webhooks.length, 0, 'nothing was created at Whop');
 
     assert.equal((await app.api('PUT', '/api/settings', { public_url: 'https://hooks.example.com' })).status, 200);
@@ -70,7 +75,7 @@ describe('connect and remove providers from the Revenue tab', { skip: fakesSkipR
     const { whop_webhooks } = await fakes.state();
     assert.equal(whop_webhooks.length, 1);
     assert.match(whop_webhooks[0].url, /^https:\/\/hooks\.example\.com\/webhooks\/whop\/con_/);
-    await page.getByText('Set up checkout').click();
+    // "Set up checkout" opens by itself right after connecting.
     await visible(page.getByText('faurya_visitor_id', { exact: false }).first(), 'the checkout snippet');
     await shot(page, 'whop-connected', { fullPage: true });
 

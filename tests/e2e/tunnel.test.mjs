@@ -79,7 +79,7 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     await app?.stop();
   });
 
-  test('(a) manual with the public listener: up, and the delivery path test reaches Faurya', async () => {
+  test('(a) manual with the public listener: up at the server, but flagged as this computer only, even after the test', async () => {
     assert.equal(await shownState(page), 'off');
     await visible(section(page).getByText('no tunnel is chosen', { exact: false }), 'why there is no URL');
 
@@ -96,6 +96,11 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     const text = await result.innerText();
     assert.ok(text.includes(`${app.publicUrl}/healthz`), text);
     assert.match(text, /in \d+ ms/, 'the round-trip time');
+    // 127.0.0.1 only proves this computer reaches itself: never shown as up or verified.
+    assert.ok(text.includes('only from this computer'), text);
+    assert.equal(await page.getByTestId('tunnel-state').getAttribute('data-shown'), 'not-public');
+    assert.ok(!(await page.getByTestId('tunnel-state').innerText()).includes('up'), 'not shown as up');
+    await visible(section(page).getByTestId('reach-warning').getByText('only proves this computer reaches itself', { exact: false }), 'the inline warning');
     await noErrorBanner(page);
     await shotOf(page, section(page), 'settings-tunnel-up');
   });
@@ -174,10 +179,13 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     assert.ok(text.includes('/nonexistent/faurya-e2e/cloudflared'), `says where it looked: ${text}`);
     const { install_hint } = (await app.api('GET', '/api/settings')).json.tunnel.cloudflared;
     assert.ok(install_hint.length > 20);
-    // The install hint is shown once, with its commands as code.
-    const command = install_hint.match(/`([^`]+)`/)?.[1];
-    if (command) await visible(notice.locator('code', { hasText: command }), 'the install command');
-    assert.equal(text.split('Install cloudflared').length - 1, 1, `the hint appears once: ${text}`);
+    // How to install it, this computer's system (Linux here) first, each command with its copy button.
+    await visible(notice.getByText('this looks like Linux', { exact: false }), 'the detected system');
+    await visible(notice.getByRole('button', { name: 'Copy: sudo dpkg -i cloudflared.deb' }), 'a copy button per command');
+    assert.equal(await page.getByTestId('cloudflared-install').count(), 1, `the install steps appear once: ${text}`);
+    // "Check again" asks the server and says what it found.
+    await notice.getByRole('button', { name: 'Check again' }).click();
+    await visible(notice.getByText('Still not found', { exact: false }), 'the answer of Check again');
     assert.equal(await page.getByTestId('public-url').count(), 0, 'no public URL while down');
     await shotOf(page, section(page), 'settings-tunnel-down');
 

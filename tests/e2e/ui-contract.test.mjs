@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { launchChromium, newPage } from './support/browser.mjs';
-import { startFakeAdmin } from './support/fake-admin-api.mjs';
+import { launchChromium } from './support/browser.mjs';
+import { withFakeApp } from './support/fake-app.mjs';
 import { uiDist } from './support/paths.mjs';
 import { noErrorBanner, seeHeading, settled, visible } from './support/ui-checks.mjs';
 
@@ -21,18 +21,7 @@ after(async () => {
 });
 
 /** Run `fn` with a fake admin API and a signed-in page. */
-async function withApp(opts, fn) {
-  const fake = await startFakeAdmin(opts);
-  const { context, page } = await newPage(browser);
-  try {
-    await page.goto(fake.loginUrl);
-    await seeHeading(page, 'Overview');
-    await fn(page, fake);
-  } finally {
-    await context.close();
-    await fake.stop();
-  }
-}
+const withApp = (opts, fn) => withFakeApp(browser, opts, fn);
 
 describe('a backend without the later endpoints', () => {
   test('every tab degrades to a "not available in this build" note, never an error', async () => {
@@ -59,6 +48,8 @@ describe('field errors from the server', () => {
     await withApp({}, async (page, fake) => {
       fake.state.settings.public_url = 'https://hooks.example.com';
       await page.goto(fake.url + '/#/revenue');
+      await page.reload();
+      await settled(page);
       await page.getByLabel('Whop API Key').fill('server-says-no');
       await page.getByLabel('Whop Company ID').fill('biz_123');
       await page.getByRole('button', { name: 'Connect Whop' }).click();

@@ -61,7 +61,7 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     await page.goto(app.adminUrl + '/#/webhooks');
     await settled(page);
     await visible(page.getByText('No deliveries yet'), 'the empty inspector');
-    await visible(page.locator('.topbar').getByText('Live', { exact: true }), 'the live stream is connected');
+    await visible(page.locator('.topbar').getByText('Auto-refresh on', { exact: true }), 'the live stream is connected');
     await page.evaluate(() => (window.__sameDocument = true));
 
     // A USD payment with attribution, as Whop writes it (a decimal total in major units).
@@ -153,8 +153,9 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     await pane.getByRole('button', { name: 'Copy as curl' }).click();
     const curl = await page.evaluate(() => navigator.clipboard.readText());
     const { whop } = await fakes.secrets();
-    assert.ok(curl.startsWith(`curl -sS -X POST '${whop[0].url}'`), curl.slice(0, 120));
+    assert.ok(curl.startsWith(`printf %s '${sent.usd.body.toString('base64')}' | base64 -d | curl -sS -X POST '${whop[0].url}'`), curl.slice(0, 160));
     assert.ok(curl.includes(`-H 'webhook-id: ${sent.usd.webhookId}'`));
+    assert.ok(curl.includes('--data-binary @-'));
     assert.ok(!/-H 'host:/i.test(curl) && !/-H 'content-length:/i.test(curl));
   });
 
@@ -173,6 +174,8 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     await visible(pane.getByText('bad_signature'), 'the reason code');
     await visible(pane.getByText('Signature rejected'), 'verdict');
     assert.equal(await pane.getByRole('button', { name: 'Reprocess' }).count(), 0);
+    // A rejected attempt's bytes are anyone's to write: no shell command is made of them.
+    assert.equal(await pane.getByRole('button', { name: 'Copy as curl' }).count(), 0);
     await pane.locator('.detail-body').evaluate((el) => (el.scrollTop = 0));
     await shot(page, 'webhooks-rejected');
 

@@ -32,6 +32,35 @@ const TYPES = {
 // `backup` (issue 12): /api/health reports the store (`store.writable`…) and GET /api/backup answers.
 const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution', 'backup'];
 
+/**
+ * The `from` (inclusive) and `to` (exclusive) query of GET /api/events and /api/payments as a
+ * test on an RFC 3339 time, or null after answering 422 for a bad value, as the backend does:
+ * `{"error": {"code": "invalid_input", "message": …, "fields": {"from": …}}}`.
+ */
+function timeRange(res, url) {
+  const bounds = {};
+  for (const name of ['from', 'to']) {
+    const raw = url.searchParams.get(name);
+    if (raw === null) continue;
+    const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) && !Number.isNaN(Date.parse(raw));
+    if (!ok) {
+      json(res, 422, {
+        error: {
+          code: 'invalid_input',
+          message: 'Some fields need fixing.',
+          fields: { [name]: 'Use an RFC 3339 time such as 2026-12-01T00:00:00Z.' },
+        },
+      });
+      return null;
+    }
+    bounds[name] = Date.parse(raw);
+  }
+  return (iso) => {
+    const t = Date.parse(iso);
+    return (bounds.from === undefined || t >= bounds.from) && (bounds.to === undefined || t < bounds.to);
+  };
+}
+
 /** The store as /api/health reports it while it refuses writes (the disk is full). */
 export const DISK_FULL = { writable: false, error: 'database or disk is full', since: null };
 
@@ -903,7 +932,9 @@ function page(list, url, map = (x) => x) {
 /**
  * `store` sets what /api/health says of the database at start (e.g. `DISK_FULL`; `since` defaults
  * to 12 minutes ago); `setStore` and `POST /__fake/store?writable=false&error=…` change it later.
- * @param {{ features?: string[], auth?: boolean, token?: string, seed?: boolean, port?: number,
+ * `tokenFromEnv` makes a bad sign-in link say the token comes from FAURYA_ADMIN_TOKEN (else the
+ * token file in the data dir). `setTunnel` changes the tunnel's state as the backend would report it.
+ * @param {{ features?: string[], auth?: boolean, token?: string, seed?: boolean, port?: number, tokenFromEnv?: boolean,
  *   failDeleteFor?: string[], store?: { writable: boolean, error?: string | null, since?: string | null } }} [opts]
  */
 export async function startFakeAdmin(opts = {}) {
@@ -1115,7 +1146,13 @@ export async function startFakeAdmin(opts = {}) {
     state.requests.push(`${req.method} ${p}${url.search}`);
     try {
       if (p === '/login') {
-        if (url.searchParams.get('token') !== token) return apiError(res, 401, 'unauthorized', 'Wrong admin token.');
+        // As the backend does: a wrong token goes back to the sign-in card, which says where the
+        // token is (the file's path, or nothing when it came from FAURYA_ADMIN_TOKEN).
+        if (url.searchParams.get('token') !== token) {
+          const file = opts.tokenFromEnv ? '' : `${state.settings.data_dir}/admin-token`;
+          res.writeHead(303, { location: `/?signin=invalid&token_file=${encodeURIComponent(file)}` });
+          return res.end();
+        }
         res.writeHead(303, { location: '/', 'set-cookie': `faurya_admin=${token}; HttpOnly; SameSite=Strict; Path=/` });
         return res.end();
       }
@@ -1221,8 +1258,14 @@ export async function startFakeAdmin(opts = {}) {
         }
       }
 
-      if (p === '/api/tunnel/test' && features.has('tunnel') && req.method === 'POST')
-        return json(res, 200, { ok: true, url: `${state.settings.public_url}/healthz`, status: 200, rtt_ms: 182, error: null });
+      if (p === '/api/tunnel/test' && features.has('tunnel') && req.method === 'POST') {
+        if (!state.settings.public_url) return apiError(res, 412, 'public_url_missing', 'Testing the delivery path needs a public URL: choose a tunnel in Settings.');
+        const target = `${state.settings.public_url}/healthz`;
+        // `state.tunnelTest` sets the answer (e.g. a refused connection); by default a loopback
+        // URL answers at once, as this computer reaching itself does, and any other in 182 ms.
+        const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(target);
+        return json(res, 200, { ok: true, url: target, status: 200, rtt_ms: local ? 1 : 182, error: null, ...(state.tunnelTest ?? {}) });
+      }
 
       const siteQ = url.searchParams.get('site');
       if (p === '/api/connections' && features.has('connections') && req.method === 'GET')
@@ -1265,13 +1308,16 @@ export async function startFakeAdmin(opts = {}) {
 
       if (p === '/api/events' && features.has('events')) {
         const f = Object.fromEntries(url.searchParams);
+        const when = timeRange(res, url);
+        if (!when) return;
         const list = state.events.filter(
           (e) =>
             (!f.site || e.site_id === f.site) &&
             (!f.provider || e.provider === f.provider) &&
             (!f.status || e.status === f.status) &&
             (!f.type || e.event_type === f.type) &&
-            (!f.q || e.body_text.includes(f.q)),
+            (!f.q || e.body_text.includes(f.q)) &&
+            when(e.received_at),
         );
         const r = page(list, url, summary);
         return json(res, 200, { events: r.items, next_cursor: r.next });
@@ -1298,7 +1344,9 @@ export async function startFakeAdmin(opts = {}) {
 
       if (p === '/api/payments' && features.has('payments')) {
         const prov = url.searchParams.get('provider');
-        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!siteQ || x.site_id === siteQ)), url, (x) => paymentView(state, x, features));
+        const when = timeRange(res, url);
+        if (!when) return;
+        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!siteQ || x.site_id === siteQ) && when(paidAt(x))), url, (x) => paymentView(state, x, features));
         return json(res, 200, { payments: r.items, next_cursor: r.next });
       }
 
@@ -1369,6 +1417,25 @@ export async function startFakeAdmin(opts = {}) {
       emit('pageview', site.id);
     },
     setStore,
+    /** Change the tunnel (state, error, url…) and tell the stream, as the backend does. */
+    setTunnel(patch) {
+      const t = state.settings.tunnel;
+      Object.assign(t, { updated_at: iso(Date.now()) }, patch);
+      if ('url' in patch || patch.state) {
+        const url = t.state === 'up' ? (t.url ?? state.settings.public_url) : null;
+        if (state.settings.public_url_source !== 'flag' && t.backend !== 'manual') {
+          state.settings.public_url = url;
+          state.settings.public_url_source = url ? 'tunnel' : null;
+        }
+      }
+      emit('tunnel', t.state);
+    },
+    /** Mark a connection's webhook sync (e.g. failed with an error) and tell the stream. */
+    setSync(id, sync) {
+      const c = state.connections.find((x) => x.id === id);
+      c.sync = { state: 'ok', error: null, updated_at: iso(Date.now()), ...sync };
+      emit('connection', c.id);
+    },
     /** Connect a provider as POST /api/connections/{provider} would (no deliveries yet). */
     connect(provider = 'whop', { environment = 'production', api_key = provider === 'whop' ? 'apik_live_8f2c19ab3f9a' : 'pdl_live_apikey_01h7k2c4d1e7', company_id = 'biz_Qm4Lx2Vn8' } = {}) {
       const conn = addConnection(state, { provider, api_key, company_id, environment });

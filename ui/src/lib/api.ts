@@ -135,12 +135,10 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
 
   if (!res.ok) {
     const err = (json as { error?: { code?: string; message?: string; fields?: Record<string, string> } })?.error;
-    throw new ApiError(
-      res.status,
-      err?.code ?? statusCode(res.status),
-      err?.message ?? fallbackMessage(res.status),
-      err?.fields ?? {},
-    );
+    const message = err?.message ?? fallbackMessage(res.status);
+    // `fields` (422) names the request fields or query parameters (`from`, `to`) at fault.
+    const fields = err?.fields ?? {};
+    throw new ApiError(res.status, err?.code ?? statusCode(res.status), message, fields);
   }
   if (json === undefined) {
     // An HTML page (e.g. a UI fallback route) where JSON was expected: no such endpoint here.
@@ -276,7 +274,13 @@ export const api = {
   },
 };
 
-export interface EventQuery {
+/** `from` (inclusive) and `to` (exclusive): RFC 3339 times in UTC (lib/dateRange). */
+export interface TimeRange {
+  from?: string;
+  to?: string;
+}
+
+export interface EventQuery extends TimeRange {
   site?: string | null;
   provider?: string;
   status?: EventStatus | '';
@@ -286,7 +290,7 @@ export interface EventQuery {
   cursor?: string | null;
 }
 
-export interface PaymentQuery {
+export interface PaymentQuery extends TimeRange {
   site?: string | null;
   provider?: string;
   limit?: number;

@@ -308,6 +308,7 @@ describe('routes and downloads', () => {
       page: 'visitors',
       param: 'v_8f3a2c',
       site: 'site_1',
+      filters: {},
     });
     expect(NAV.map((p) => p.id)).not.toContain('visitors');
     expect(PAGES.find((p) => p.id === 'visitors')?.section).toBe('sessions');

@@ -13,26 +13,43 @@ describe('curlCommand', () => {
     ['content-type', 'application/json'],
     ['webhook-id', 'msg_1'],
     ['Content-Length', '17'],
+    ['x-evil', "'; rm -rf ~; echo '"],
   ];
 
-  it('replays text bodies byte-exact with every header but hop-by-hop ones', () => {
+  it('sends the body as base64 with only the replayed headers', () => {
     const cmd = curlCommand('https://x.test/webhooks/whop/con_1', headers, {
       text: '{"a": 1}\n',
-      base64: '',
+      base64: 'eyJhIjogMX0K',
     });
     expect(cmd).toBe(
       [
-        "curl -sS -X POST 'https://x.test/webhooks/whop/con_1'",
+        "printf %s 'eyJhIjogMX0K' | base64 -d | curl -sS -X POST 'https://x.test/webhooks/whop/con_1'",
         "-H 'content-type: application/json'",
         "-H 'webhook-id: msg_1'",
-        `--data-raw '{"a": 1}\n'`,
+        '--data-binary @-',
       ].join(' \\\n  '),
     );
   });
 
-  it('pipes binary bodies through base64', () => {
-    const cmd = curlCommand('https://x.test/h', [], { text: null, base64: 'AAE=' });
-    expect(cmd).toBe("printf %s 'AAE=' | base64 -d | curl -sS -X POST 'https://x.test/h' \\\n  --data-binary @-");
+  it('drops a known header whose value is not plain', () => {
+    const cmd = curlCommand(
+      'https://x.test/h',
+      [
+        ['webhook-id', "a'$(id)"],
+        ['paddle-signature', 'ts=1;h1=ab'],
+      ],
+      {
+        text: null,
+        base64: 'AAE=',
+      },
+    );
+    expect(cmd).not.toContain('$(id)');
+    expect(cmd).toContain("-H 'paddle-signature: ts=1;h1=ab'");
+  });
+
+  it('never puts the body text on the command line', () => {
+    const cmd = curlCommand('https://x.test/h', [], { text: "'; echo pwned; '", base64: 'Jzsgb' });
+    expect(cmd).not.toContain('pwned');
   });
 });
 

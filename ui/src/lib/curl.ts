@@ -1,23 +1,28 @@
-// "Copy as curl": a command that replays a stored delivery to the public webhook URL with every
-// header and the byte-exact body.
+// "Copy as curl": a command that replays a verified delivery to the public webhook URL with its
+// signature headers and the byte-exact body. Only verified deliveries get one: a rejected
+// attempt's headers and body are written by anyone on the internet, and a pasted command must
+// not be theirs to shape. So the body always travels as base64 (no quoting of sender bytes at
+// all), and only known headers with plain values are passed; the command then reads the same in
+// bash, zsh and fish.
 
 /** Quote for a POSIX shell: everything inside single quotes is literal. */
 export function shellQuote(s: string): string {
   return "'" + s.replace(/'/g, `'\\''`) + "'";
 }
 
-// Set by curl itself or meaningless on a new connection.
-const SKIPPED = new Set([
-  'host',
-  'content-length',
-  'connection',
-  'keep-alive',
-  'transfer-encoding',
-  'te',
-  'upgrade',
-  'expect',
-  'proxy-connection',
+/** The headers a provider's delivery is verified and parsed by; nothing else is replayed. */
+const REPLAYED = new Set([
+  'content-type',
+  'user-agent',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'paddle-signature',
+  'paddle-version',
 ]);
+
+/** Values made only of these characters need no escaping in any common shell. */
+const PLAIN_VALUE = /^[A-Za-z0-9 ._,;:=/+@()-]{0,1000}$/;
 
 export interface RawBody {
   /** The body as text when it is UTF-8, else null. */
@@ -29,15 +34,8 @@ export interface RawBody {
 export function curlCommand(url: string, headers: [string, string][], body: RawBody): string {
   const parts = ['curl -sS -X POST ' + shellQuote(url)];
   for (const [name, value] of headers) {
-    if (SKIPPED.has(name.toLowerCase())) continue;
-    parts.push('-H ' + shellQuote(`${name}: ${value}`));
-  }
-  // --data-raw sends the argument exactly (no '@file' reading, no newline stripping). A shell
-  // argument cannot hold a NUL byte, so bodies that are not plain text go through base64.
-  const text = body.text;
-  if (text !== null && !text.includes('\0')) {
-    parts.push('--data-raw ' + shellQuote(text));
-    return parts.join(' \\\n  ');
+    if (!REPLAYED.has(name.toLowerCase()) || !PLAIN_VALUE.test(value)) continue;
+    parts.push('-H ' + shellQuote(`${name.toLowerCase()}: ${value}`));
   }
   parts.push('--data-binary @-');
   return `printf %s ${shellQuote(body.base64)} | base64 -d | ` + parts.join(' \\\n  ');

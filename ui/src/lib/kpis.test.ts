@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { attributedShare, currencies, dailySeries, isAttributed, totalsFor } from './kpis';
+import { attributedShare, attributionProgress, currencies, dailySeries, isAttributed, totalsFor } from './kpis';
 import type { CurrencyTotals, Payment, RevenueSummary } from './types';
 
 function totals(over: Partial<CurrencyTotals>): CurrencyTotals {
@@ -69,5 +69,19 @@ describe('isAttributed', () => {
     expect(isAttributed(p)).toBe(true);
     expect(isAttributed({ ...p, attributed: false })).toBe(false);
     expect(isAttributed({ ...p, session_id: null })).toBe(false);
+  });
+});
+
+describe('attributionProgress', () => {
+  it('adds up attributed and all payments over every currency, all time', () => {
+    const s = {
+      all_time: [
+        totals({ currency: 'USD', payments: 5, attributed: 3 }),
+        totals({ currency: 'EUR', payments: 2, attributed: 0 }),
+      ],
+    };
+    expect(attributionProgress(s)).toEqual({ attributed: 3, payments: 7 });
+    expect(attributionProgress({ all_time: [] })).toEqual({ attributed: 0, payments: 0 });
+    expect(attributionProgress(null)).toBeNull();
   });
 });

@@ -64,3 +64,15 @@ export function dailySeries(s: RevenueSummary, currency: string, now = new Date(
   }
   return { days, values };
 }
+
+/** All-time payments tied to a visit ("N of M payments attributed"), every currency together. */
+export function attributionProgress(s: Pick<RevenueSummary, 'all_time'> | null | undefined): {
+  attributed: number;
+  payments: number;
+} | null {
+  if (!s) return null;
+  return {
+    attributed: s.all_time.reduce((n, t) => n + t.attributed, 0),
+    payments: s.all_time.reduce((n, t) => n + t.payments, 0),
+  };
+}

@@ -85,3 +85,9 @@ export function scopeConnections(scope: () => Promise<string | null>) {
 
 export const settings = new Resource<Settings>(() => api.settings());
 export const connections = new Resource<Connection[]>(async () => api.connections(await connectionsScope()));
+
+/**
+ * Every site's connections, for the app-wide alarm (a webhook of another site that could not
+ * follow the public URL puts deliveries at risk just the same).
+ */
+export const allConnections = new Resource<Connection[]>(() => api.connections(null));

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { paddleEnvironmentMismatch, paddleFormErrors, publicUrlProblem, whopFormErrors } from './validation';
+import {
+  connectErrorField,
+  paddleEnvironmentMismatch,
+  paddleFormErrors,
+  publicUrlProblem,
+  whopFormErrors,
+} from './validation';
 
 describe('whopFormErrors', () => {
   it('accepts a plausible key and company', () => {
@@ -34,5 +40,17 @@ describe('publicUrlProblem', () => {
     expect(publicUrlProblem('a.example.com')).toBeDefined();
     expect(publicUrlProblem('ftp://a.example.com')).toBeDefined();
     expect(publicUrlProblem('https://a.example.com/?x=1')).toBeDefined();
+  });
+});
+
+describe('connectErrorField', () => {
+  it('ties the provider errors a field can fix to that field', () => {
+    expect(connectErrorField('provider_unauthorized', 'whop')).toBe('api_key');
+    expect(connectErrorField('provider_forbidden', 'paddle')).toBe('api_key');
+    expect(connectErrorField('provider_not_found', 'whop')).toBe('company_id');
+    expect(connectErrorField('provider_not_found', 'paddle')).toBe('api_key');
+    expect(connectErrorField('already_connected', 'whop')).toBe('company_id');
+    expect(connectErrorField('provider_timeout', 'whop')).toBeNull();
+    expect(connectErrorField('public_url_missing', 'paddle')).toBeNull();
   });
 });

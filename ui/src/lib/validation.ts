@@ -58,3 +58,15 @@ export function publicUrlProblem(raw: string): string | undefined {
   if (u.search || u.hash) return 'Leave out the query (?…) and fragment (#…).';
   return undefined;
 }
+
+/**
+ * The form field a failed connect is about, for errors that are not field errors: the provider
+ * refused the key (wrong, or without the permission), or found no such company, or the account
+ * is connected already. Null when it is about none of them (a timeout, the public URL…).
+ */
+export function connectErrorField(code: string, provider: 'whop' | 'paddle'): 'api_key' | 'company_id' | null {
+  if (code === 'provider_unauthorized' || code === 'provider_forbidden') return 'api_key';
+  if (code === 'provider_not_found' || code === 'already_connected')
+    return provider === 'whop' ? 'company_id' : 'api_key';
+  return null;
+}

@@ -1,0 +1,42 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { api, ApiError } from './api';
+
+function answer(status: number, body: unknown) {
+  vi.stubGlobal(
+    'fetch',
+    vi.fn(async () => new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } })),
+  );
+}
+
+afterEach(() => {
+  vi.unstubAllGlobals();
+});
+
+describe('request errors', () => {
+  it('turns a bad query parameter into a field error', async () => {
+    answer(422, {
+      error: { code: 'invalid_input', message: 'Some fields need fixing.', fields: { from: 'Use an RFC 3339 time.' } },
+    });
+    const err = await api.payments({ from: 'yesterday' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ApiError);
+    expect((err as ApiError).status).toBe(422);
+    expect((err as ApiError).field('from')).toBe('Use an RFC 3339 time.');
+  });
+
+  it('keeps `fields` of a 422 as they are', async () => {
+    answer(422, {
+      error: { code: 'invalid_input', message: 'Some fields need fixing.', fields: { api_key: 'Paste it.' } },
+    });
+    const err = (await api
+      .connectWhop({ api_key: '', company_id: 'biz_1', environment: 'production' })
+      .catch((e: unknown) => e)) as ApiError;
+    expect(err.fields).toEqual({ api_key: 'Paste it.' });
+  });
+
+  it('sends the date range as `from` and `to`', async () => {
+    answer(200, { payments: [], next_cursor: null });
+    await api.payments({ provider: 'whop', from: '2026-03-01T23:00:00Z', to: '2026-03-08T23:00:00Z' });
+    const url = (fetch as unknown as { mock: { calls: [string][] } }).mock.calls[0][0];
+    expect(url).toBe('/api/payments?provider=whop&from=2026-03-01T23%3A00%3A00Z&to=2026-03-08T23%3A00%3A00Z');
+  });
+});
