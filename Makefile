@@ -10,7 +10,7 @@ CARGO ?= cargo
 # Arguments for `make serve`, e.g. make serve ARGS="--public-url https://hooks.example.com"
 ARGS ?=
 
-.PHONY: help run serve test build bundle deps deps-test ui ui-deps e2e-deps lint \
+.PHONY: help run serve test build bundle deps deps-test ui ui-deps e2e-deps lint audit fuzz \
         test-rust test-ui test-e2e test-clock test-desktop desktop clean
 
 # The host triple, to give cargo a test runner (the shifted-clock stage runs tests through faketime).
@@ -66,10 +66,27 @@ test: ## run every test: lints, Rust, UI, browser, hostile HTTP, shifted clock, 
 	@$(STAGE) --summary
 	@echo "make test: all tests passed"
 
-lint: ui-deps ## formatting and lints: rustfmt, clippy (warnings are errors), prettier, svelte-check
+lint: ui-deps ## formatting and lints: rustfmt, clippy (warnings are errors), cargo-deny, prettier, svelte-check
 	$(CARGO) fmt --all --check
+	$(CARGO) deny --log-level error check licenses bans sources
 	$(CARGO) clippy --workspace --exclude faurya-desktop --all-targets -- -D warnings
 	cd ui && npm run lint
+
+audit: ## RustSec advisories for every dependency (needs github.com for the advisory database)
+	$(CARGO) deny check advisories
+
+# Coverage-guided fuzzing of the parsers with cargo-fuzz (nightly only; `make test` runs the same
+# targets on stable through proptest). FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@rustup toolchain list | grep -q nightly || { echo "make fuzz needs a nightly toolchain: rustup toolchain install nightly" >&2; exit 1; }
+	@command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
+	# New inputs go to fuzz/work (ignored); the checked-in corpus is read only. A crash lands in
+	# fuzz/artifacts/<target>/: minimise it (cargo fuzz tmin), fix, and add it to corpus/<target>.
+	cd fuzz && for target in $$(sed -n 's/^name = "\(.*\)"$$/\1/p' Cargo.toml | grep -v faurya-fuzz); do \
+	  mkdir -p work/$$target && \
+	  cargo +nightly fuzz run $$target work/$$target corpus/$$target -- -max_total_time=$(FUZZ_SECONDS) -max_len=16384 \
+	  || exit 1; done
 
 test-rust:
 	$(CARGO) test --workspace --exclude faurya-desktop

@@ -49,6 +49,14 @@ ensure_rust() {
   fi
 }
 
+# The licence/bans/sources check of `make lint` (a Rust tool, from crates.io).
+ensure_cargo_deny() {
+  [ "$what" = test ] || return 0
+  command -v cargo-deny >/dev/null && return 0
+  say "installing cargo-deny (licence and source checks; a few minutes, once)"
+  cargo install --locked cargo-deny
+}
+
 case "$(uname -s)" in
   Linux)
     if command -v apt-get >/dev/null; then
@@ -61,11 +69,13 @@ case "$(uname -s)" in
       say "not a Debian/Ubuntu system: install the Tauri prerequisites for your distribution (https://v2.tauri.app/start/prerequisites/), Node.js >= 20.19, and for tests Xvfb, Chromium and ImageMagick"
     fi
     ensure_rust
+    ensure_cargo_deny
     ;;
   Darwin)
     xcode-select -p >/dev/null 2>&1 || die "install the Xcode command line tools first: xcode-select --install"
     node_ok || die "install Node.js >= 20.19 (e.g. brew install node)"
     ensure_rust
+    ensure_cargo_deny
     ;;
   *)
     say "on Windows, use WSL2 (Ubuntu) and run make there, or install Rust (MSVC), Node.js >= 20.19 and WebView2 natively"

@@ -250,6 +250,7 @@ impl App {
         }
         tasks.spawn(tunnel.supervise(tunnel_env, cancel.clone()));
         tasks.spawn(crate::webhook_sync::run(state.clone()));
+        tasks.spawn(crate::ingest::process_in_background(state.clone()));
         Ok(RunningApp { addrs, key_source, state, cancel, collector_stop, tasks, _lock: lock })
     }
 }

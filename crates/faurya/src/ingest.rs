@@ -9,7 +9,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Instant;
 
@@ -100,14 +100,49 @@ pub async fn expects(state: &AppState, provider: Provider, connection_id: &str) 
     )
 }
 
-/// Settings the hot path reads on every delivery, mirrored from the store.
+/// Settings the hot path reads on every delivery, mirrored from the store, and the state it
+/// shares with the background processor.
 pub struct IngestSettings {
     pub tolerance_secs: AtomicI64,
+    /// Deliveries between verification and their answer right now.
+    in_flight: AtomicUsize,
+    /// Wakes the background processor when a delivery was stored without being processed.
+    wake: tokio::sync::Notify,
 }
 
 impl Default for IngestSettings {
     fn default() -> Self {
-        Self { tolerance_secs: AtomicI64::new(store::settings::DEFAULT_SIGNATURE_TOLERANCE_SECS) }
+        Self {
+            tolerance_secs: AtomicI64::new(store::settings::DEFAULT_SIGNATURE_TOLERANCE_SECS),
+            in_flight: AtomicUsize::new(0),
+            wake: tokio::sync::Notify::new(),
+        }
+    }
+}
+
+/// Up to this many deliveries in flight, each is processed inside its acknowledged transaction
+/// (its answer says "processed"). Beyond it (a burst, a retry storm), the acknowledged
+/// transaction only stores the delivery, and processing follows in the background: the 2xx
+/// then waits for one insert and the group's fsync, not for payments, rollups and the index.
+const PROCESS_INLINE_UP_TO: usize = 4;
+
+/// Counts a delivery in flight for as long as it lives.
+struct InFlight<'a>(&'a AtomicUsize, usize);
+
+impl<'a> InFlight<'a> {
+    fn enter(counter: &'a AtomicUsize) -> Self {
+        let before = counter.fetch_add(1, Ordering::AcqRel);
+        Self(counter, before)
+    }
+
+    fn inline(&self) -> bool {
+        self.1 < PROCESS_INLINE_UP_TO
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -267,14 +302,17 @@ pub async fn receive(
         .await);
     }
 
-    let parsed = parse(provider, &body);
+    let load = InFlight::enter(&state.ingest.in_flight);
+    let inline = load.inline();
+    // Parsed here only when processed here; in a burst the background processor parses it.
+    let parsed = inline.then(|| parse(provider, &body));
     // The site's token key, to check an attribution token the payment may carry.
     let token_key = match &site {
-        Some(site) => state.tracking.sites.keys(site).await?,
-        None => None,
+        Some(site) if inline => state.tracking.sites.keys(site).await?,
+        _ => None,
     };
-    let delivery_id = delivery_id(provider, headers, &body, parsed.as_ref().ok());
-    let event_type = event_type(&parsed, &body);
+    let delivery_id = delivery_id(provider, headers, &body, parsed.as_ref().and_then(|p| p.as_ref().ok()));
+    let event_type = event_type(parsed.as_ref(), &body);
     let headers_json = headers_json(headers);
     let (provider_name, connection) = (provider.as_str(), connection_id.to_string());
     let received_at = incoming.received_at;
@@ -293,25 +331,31 @@ pub async fn receive(
                     body: &body,
                 },
             )?;
-            let processed = match inserted {
-                Inserted::Original(id) => {
-                    Some(process(conn, provider_name, &connection, id, &parsed, token_key.as_deref())?)
+            let processed = match (&inserted, &parsed) {
+                (Inserted::Original(id), Some(parsed)) => {
+                    deliveries::index_for_search(conn, *id, &body)?;
+                    Some(process(conn, provider_name, &connection, *id, parsed, token_key.as_deref())?)
                 }
-                Inserted::Duplicate { .. } => None,
+                _ => None,
             };
             Ok((inserted, processed))
         })
         .await?;
+    drop(load);
 
     state.publish(LiveEvent::Delivery(inserted.id()));
-    let status = match &processed {
-        Some(done) => {
+    let status = match (&processed, &inserted) {
+        (Some(done), _) => {
             if let Some(payment) = done.payment_changed {
                 state.publish(LiveEvent::Payment(payment));
             }
             done.status.to_string()
         }
-        None => "duplicate".to_string(),
+        (None, Inserted::Duplicate { .. }) => "duplicate".to_string(),
+        (None, Inserted::Original(_)) => {
+            state.ingest.wake.notify_one();
+            "received".to_string()
+        }
     };
     tracing::info!(provider = provider_name, delivery = inserted.id(), %status, "webhook stored");
     Ok(Receipt {
@@ -320,6 +364,125 @@ pub async fn receive(
         duplicate: matches!(inserted, Inserted::Duplicate { .. }),
         status,
     })
+}
+
+/// The background processor: turns deliveries that were stored and acknowledged but not processed
+/// (a burst answered before processing, or a crash between the two) into payments, oldest
+/// first, in small background writes that never hold up an acknowledgement. Runs until shutdown;
+/// at start it first catches up with whatever an earlier run left.
+pub async fn process_in_background(state: AppState) {
+    loop {
+        wait_for_a_lull(&state).await;
+        match process_some(&state, BACKGROUND_BATCH).await {
+            Ok(n) if n > 0 => continue,
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "processing stored deliveries failed; retrying");
+                tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            }
+        }
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = state.ingest.wake.notified() => {}
+            _ = tokio::time::sleep(std::time::Duration::from_secs(5)) => {}
+        }
+    }
+}
+
+/// Lets a burst finish before catching up with it: processing competes with acknowledgements for
+/// the CPU, so it waits until no delivery is in flight, but never more than [`MAX_DEFERRAL`] (a
+/// load that never pauses still gets processed).
+async fn wait_for_a_lull(state: &AppState) {
+    let started = tokio::time::Instant::now();
+    while state.ingest.in_flight.load(Ordering::Acquire) > 0 && started.elapsed() < MAX_DEFERRAL {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+}
+
+const MAX_DEFERRAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Deliveries per background write: small, so a write that arrives meanwhile waits little.
+const BACKGROUND_BATCH: usize = 16;
+
+/// Processes up to `limit` stored, unprocessed deliveries; answers how many.
+pub async fn process_some(state: &AppState, limit: usize) -> Result<usize, ApiError> {
+    let rows = state.store.read(move |conn| deliveries::received(conn, limit)).await?;
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    // Each connection's site keys once per batch (to check attribution tokens).
+    let mut keys: HashMap<String, Option<Arc<SiteKeys>>> = HashMap::new();
+    let mut work = Vec::with_capacity(rows.len());
+    for row in rows {
+        if !keys.contains_key(&row.connection_id) {
+            let id = row.connection_id.clone();
+            let site = state.store.read(move |conn| store::connections::get(conn, &id)).await?.and_then(|c| c.site_id);
+            let found = match site {
+                Some(site) => state.tracking.sites.keys(&site).await?,
+                None => None,
+            };
+            keys.insert(row.connection_id.clone(), found);
+        }
+        let site_keys = keys.get(&row.connection_id).cloned().flatten();
+        let parsed = Provider::parse(&row.provider).map(|p| parse(p, &row.body));
+        work.push((row, parsed, site_keys));
+    }
+    let count = work.len();
+    let changed = state
+        .store
+        .write_background(move |conn| {
+            let mut changed = Vec::new();
+            for (row, parsed, site_keys) in work {
+                store::run_cached(conn, "SAVEPOINT one")?;
+                let done = (|| -> Result<Option<i64>, StoreError> {
+                    deliveries::index_for_search(conn, row.id, &row.body)?;
+                    match &parsed {
+                        Some(parsed) => {
+                            Ok(process(conn, &row.provider, &row.connection_id, row.id, parsed, site_keys.as_deref())?
+                                .payment_changed)
+                        }
+                        None => Err(StoreError::Corrupt(format!("unknown provider {}", row.provider))),
+                    }
+                })();
+                match done {
+                    Ok(payment) => {
+                        store::run_cached(conn, "RELEASE one")?;
+                        changed.push((row.id, payment));
+                    }
+                    // One delivery that cannot be processed must not hold up the others: it is
+                    // marked failed with the reason, and Reprocess can try it again.
+                    Err(e) => {
+                        store::run_cached(conn, "ROLLBACK TO one")?;
+                        store::run_cached(conn, "RELEASE one")?;
+                        let reason = format!("processing failed: {e}");
+                        deliveries::set_outcome(
+                            conn,
+                            row.id,
+                            &Outcome {
+                                status: "failed",
+                                event_type: None,
+                                error: Some(&reason),
+                                note: None,
+                                payment_id: None,
+                                amount_minor: None,
+                                currency: None,
+                                processed_at: now_ms(),
+                            },
+                        )?;
+                        changed.push((row.id, None));
+                    }
+                }
+            }
+            Ok(changed)
+        })
+        .await?;
+    for (delivery, payment) in changed {
+        state.publish(LiveEvent::Delivery(delivery));
+        if let Some(payment) = payment {
+            state.publish(LiveEvent::Payment(payment));
+        }
+    }
+    Ok(count)
 }
 
 /// Ties a payment to the visit its checkout named: the token checked with the site's key, else
@@ -352,22 +515,49 @@ pub fn parse(provider: Provider, body: &[u8]) -> Result<Parsed, ParseError> {
 fn delivery_id(provider: Provider, headers: &HeaderMap, body: &[u8], parsed: Option<&Parsed>) -> String {
     let found = match provider {
         Provider::Whop => header(headers, whop::signature::ID_HEADER).map(str::to_string),
-        Provider::Paddle => parsed.and_then(|p| p.body_event_id.clone()).or_else(|| {
-            serde_json::from_slice::<serde_json::Value>(body)
-                .ok()
-                .and_then(|v| v.get("event_id").and_then(|id| id.as_str()).map(str::to_string))
-        }),
+        Provider::Paddle => parsed.and_then(|p| p.body_event_id.clone()).or_else(|| Envelope::of(body).event_id),
     };
     found.filter(|id| !id.is_empty()).unwrap_or_else(|| format!("sha256:{}", hex::encode(Sha256::digest(body))))
 }
 
-/// The event type, also for bodies that could not be fully parsed (shown in the inspector).
-fn event_type(parsed: &Result<Parsed, ParseError>, body: &[u8]) -> Option<String> {
-    if let Ok(parsed) = parsed {
+/// The event type, also for bodies that could not be fully parsed or were not parsed yet
+/// (shown in the inspector).
+fn event_type(parsed: Option<&Result<Parsed, ParseError>>, body: &[u8]) -> Option<String> {
+    if let Some(Ok(parsed)) = parsed {
         return Some(parsed.event_type.clone());
     }
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    ["type", "event_type"].iter().find_map(|key| value.get(key).and_then(|t| t.as_str()).map(str::to_string))
+    let envelope = Envelope::of(body);
+    envelope.kind.or(envelope.event_type)
+}
+
+/// The few top-level fields of a body that are read before it is processed, without building
+/// the whole document (everything else is skipped unread). A field of another type (a number
+/// where a string was expected) counts as absent.
+#[derive(Default)]
+struct Envelope {
+    event_id: Option<String>,
+    kind: Option<String>,
+    event_type: Option<String>,
+}
+
+impl Envelope {
+    fn of(body: &[u8]) -> Self {
+        #[derive(Default, serde::Deserialize)]
+        struct Raw {
+            #[serde(default)]
+            event_id: Option<serde_json::Value>,
+            #[serde(default, rename = "type")]
+            kind: Option<serde_json::Value>,
+            #[serde(default)]
+            event_type: Option<serde_json::Value>,
+        }
+        let raw: Raw = serde_json::from_slice(body).unwrap_or_default();
+        let text = |v: Option<serde_json::Value>| match v {
+            Some(serde_json::Value::String(s)) => Some(s),
+            _ => None,
+        };
+        Self { event_id: text(raw.event_id), kind: text(raw.kind), event_type: text(raw.event_type) }
+    }
 }
 
 /// Every header as `[[name, value], ...]`; values that are not UTF-8 are kept lossily.

@@ -241,6 +241,9 @@ pub async fn record(
                 },
             )?;
             let delivery = inserted.id();
+            if let Inserted::Original(id) = inserted {
+                deliveries::index_for_search(conn, id, &body)?;
+            }
             let found = payments::find_for_api(
                 conn,
                 &site_id,

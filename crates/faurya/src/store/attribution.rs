@@ -13,8 +13,10 @@ use crate::attribution::models::{self, Model, Visit};
 /// Records what a payment's checkout resolved to, unless the payment already has an equal or
 /// better attribution (a verified token beats plain ids beats an untrusted token). Then links it.
 pub fn assign(conn: &Connection, payment: i64, resolved: &Resolved) -> Result<()> {
-    let current: Option<String> =
-        conn.query_row("SELECT attribution_status FROM payments WHERE id = ?1", [payment], |r| r.get(0)).optional()?;
+    let current: Option<String> = conn
+        .prepare_cached("SELECT attribution_status FROM payments WHERE id = ?1")?
+        .query_row([payment], |r| r.get(0))
+        .optional()?;
     let Some(current) = current else { return Ok(()) };
     if resolved.status <= Status::parse(&current) && current != "none" {
         return Ok(());
@@ -92,7 +94,8 @@ pub fn relink(conn: &Connection, payment: i64) -> Result<()> {
         if let Some(owner) = owner
             && visitor.as_deref() != Some(owner.as_str())
         {
-            conn.execute("UPDATE payments SET attr_visitor = ?2 WHERE id = ?1", params![payment, owner])?;
+            conn.prepare_cached("UPDATE payments SET attr_visitor = ?2 WHERE id = ?1")?
+                .execute(params![payment, owner])?;
             visitor = Some(owner);
         }
     }
@@ -238,12 +241,12 @@ pub fn visitors_by(
 
 /// All visitors over the window (the 'total' rollup).
 pub fn total_visitors(conn: &Connection, site: &str, first_day: i64, last_day: i64) -> Result<i64> {
-    Ok(conn.query_row(
-        "SELECT coalesce(sum(visitors), 0) FROM traffic_daily
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(sum(visitors), 0) FROM traffic_daily
          WHERE site_id = ?1 AND dimension = 'total' AND day BETWEEN ?2 AND ?3",
-        params![site, first_day, last_day],
-        |r| r.get(0),
-    )?)
+        )?
+        .query_row(params![site, first_day, last_day], |r| r.get(0))?)
 }
 
 /// Key (None: unattributed) → (payments, net) under first touch, last touch, last non-direct.

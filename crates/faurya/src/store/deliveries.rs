@@ -48,32 +48,58 @@ pub fn insert(conn: &Connection, new: &NewDelivery<'_>) -> Result<Inserted> {
         .optional()?;
     let status = if original.is_some() { "duplicate" } else { "received" };
     let note = original.map(|of| format!("repeat of d_{of}: same delivery id, not processed again"));
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO deliveries (connection_id, provider, delivery_id, event_type, received_at, headers, body, status,
                                  duplicate_of, note, site_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, (SELECT site_id FROM connections WHERE id = ?1))",
-        params![
-            new.connection_id,
-            new.provider,
-            new.delivery_id,
-            new.event_type,
-            new.received_at,
-            new.headers_json,
-            new.body,
-            status,
-            original,
-            note
-        ],
-    )?;
+    )?
+    .execute(params![
+        new.connection_id,
+        new.provider,
+        new.delivery_id,
+        new.event_type,
+        new.received_at,
+        new.headers_json,
+        new.body,
+        status,
+        original,
+        note
+    ])?;
     let id = conn.last_insert_rowid();
-    conn.execute(
-        "INSERT INTO deliveries_fts (rowid, body) VALUES (?1, ?2)",
-        params![id, String::from_utf8_lossy(new.body)],
-    )?;
     Ok(match original {
         Some(of) => Inserted::Duplicate { id, of },
         None => Inserted::Original(id),
     })
+}
+
+/// Makes a delivery's body findable by the inspector's search. Done when an original is
+/// processed (inline or in the background), not while it is acknowledged: tokenizing is work
+/// the acknowledgement need not wait for. Repeats are not indexed: their original, with the
+/// same body, is found instead.
+pub fn index_for_search(conn: &Connection, id: i64, body: &[u8]) -> Result<()> {
+    conn.prepare_cached("INSERT INTO deliveries_fts (rowid, body) VALUES (?1, ?2)")?
+        .execute(params![id, String::from_utf8_lossy(body)])?;
+    Ok(())
+}
+
+/// A stored delivery still to be processed.
+pub struct Received {
+    pub id: i64,
+    pub provider: String,
+    pub connection_id: String,
+    pub body: Vec<u8>,
+}
+
+/// The oldest provider deliveries that were stored and acknowledged but not processed yet.
+pub fn received(conn: &Connection, limit: usize) -> Result<Vec<Received>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, provider, connection_id, body FROM deliveries
+         WHERE status = 'received' AND provider != 'api' ORDER BY id LIMIT ?1",
+    )?;
+    let rows = stmt.query_map([limit as i64], |r| {
+        Ok(Received { id: r.get(0)?, provider: r.get(1)?, connection_id: r.get(2)?, body: r.get(3)? })
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 /// What processing concluded about a delivery.
@@ -89,22 +115,22 @@ pub struct Outcome<'a> {
 }
 
 pub fn set_outcome(conn: &Connection, id: i64, outcome: &Outcome<'_>) -> Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE deliveries SET status = ?2, event_type = coalesce(?3, event_type), error = ?4, note = ?5,
                 payment_id = ?6, amount_minor = ?7, currency = ?8, processed_at = ?9
          WHERE id = ?1",
-        params![
-            id,
-            outcome.status,
-            outcome.event_type,
-            outcome.error,
-            outcome.note,
-            outcome.payment_id,
-            outcome.amount_minor,
-            outcome.currency,
-            outcome.processed_at
-        ],
-    )?;
+    )?
+    .execute(params![
+        id,
+        outcome.status,
+        outcome.event_type,
+        outcome.error,
+        outcome.note,
+        outcome.payment_id,
+        outcome.amount_minor,
+        outcome.currency,
+        outcome.processed_at
+    ])?;
     Ok(())
 }
 
@@ -218,7 +244,7 @@ pub fn list(conn: &Connection, filter: &Filter, before: Option<i64>, limit: usiz
     args.push((limit as i64).into());
     let order = if filter.query.as_deref().and_then(fts_phrase).is_some() { "f.rowid" } else { "d.id" };
     sql.push_str(&format!(" ORDER BY {order} DESC LIMIT ?{}", args.len()));
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(rusqlite::params_from_iter(args), summary)?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -235,8 +261,9 @@ fn fts_phrase(query: &str) -> Option<String> {
 }
 
 pub fn distinct_event_types(conn: &Connection) -> Result<Vec<String>> {
-    let mut stmt =
-        conn.prepare("SELECT DISTINCT event_type FROM deliveries WHERE event_type IS NOT NULL ORDER BY event_type")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT DISTINCT event_type FROM deliveries WHERE event_type IS NOT NULL ORDER BY event_type",
+    )?;
     let rows = stmt.query_map([], |r| r.get(0))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -260,26 +287,26 @@ pub struct NewRejection<'a> {
 /// Logs a rejected attempt (body truncated) and drops the oldest beyond [`REJECTED_KEEP`].
 pub fn insert_rejection(conn: &Connection, new: &NewRejection<'_>) -> Result<i64> {
     let body = &new.body[..new.body.len().min(REJECTED_BODY_MAX)];
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO rejected_deliveries (provider, connection_id, received_at, http_status, reason_code, reason,
                                           delivery_id, headers, body, body_size, remote_addr)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-        params![
-            new.provider,
-            new.connection_id,
-            new.received_at,
-            new.http_status,
-            new.reason_code,
-            new.reason,
-            new.delivery_id,
-            new.headers_json,
-            body,
-            new.body_size as i64,
-            new.remote_addr
-        ],
-    )?;
+    )?
+    .execute(params![
+        new.provider,
+        new.connection_id,
+        new.received_at,
+        new.http_status,
+        new.reason_code,
+        new.reason,
+        new.delivery_id,
+        new.headers_json,
+        body,
+        new.body_size as i64,
+        new.remote_addr
+    ])?;
     let id = conn.last_insert_rowid();
-    conn.execute("DELETE FROM rejected_deliveries WHERE id <= ?1", [id - REJECTED_KEEP])?;
+    conn.prepare_cached("DELETE FROM rejected_deliveries WHERE id <= ?1")?.execute([id - REJECTED_KEEP])?;
     Ok(id)
 }
 
@@ -330,7 +357,7 @@ pub fn list_rejections(
 ) -> Result<Vec<RejectionRow>> {
     // At most REJECTED_KEEP rows: a plain LIKE scan is fine here.
     let like = query.map(|q| format!("%{}%", q.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")));
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {REJECTION_COLUMNS} FROM rejected_deliveries
          WHERE id < ?1 AND (?2 IS NULL OR provider = ?2)
            AND (?3 IS NULL OR CAST(body AS TEXT) LIKE ?3 ESCAPE '\\' OR reason LIKE ?3 ESCAPE '\\')
@@ -365,7 +392,7 @@ pub fn count(conn: &Connection, table: &str) -> Result<i64> {
     if !matches!(table, "deliveries" | "rejected_deliveries" | "payments" | "refunds") {
         return Err(StoreError::Corrupt(format!("no table {table}")));
     }
-    Ok(conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))?)
+    Ok(conn.prepare_cached(&format!("SELECT count(*) FROM {table}"))?.query_row([], |r| r.get(0))?)
 }
 
 /// A page of deliveries with their headers and raw bodies, oldest first after `after` (id), for

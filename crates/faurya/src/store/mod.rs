@@ -24,6 +24,7 @@ use rusqlite::{Connection, OpenFlags};
 
 pub use migrations::{SCHEMA_VERSION, migrate};
 use writer::Writer;
+pub(crate) use writer::run_cached;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -128,6 +129,17 @@ impl Store {
         self.inner.writer.submit(f).await
     }
 
+    /// Runs `f` as background work: after every queued foreground write, in a group of its own,
+    /// committed without an fsync of its own. For work that can be redone from what is stored
+    /// (processing an acknowledged delivery), never for what an acknowledgement depends on.
+    pub async fn write_background<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.inner.writer.submit_background(f).await
+    }
+
     /// Whether writes reach the disk now (as of the last group the writer committed).
     pub fn health(&self) -> Health {
         self.inner.writer.health()
@@ -188,6 +200,10 @@ fn create_private(path: &Path) {
 /// fsyncs the WAL at every commit, because an acknowledged delivery must survive a power cut.
 fn configure(conn: &Connection, read_only: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Hot statements are prepared once per connection (`prepare_cached`): preparing is parsing
+    // and, for tables with triggers, compiling every trigger program, which cost more than the
+    // write itself.
+    conn.set_prepared_statement_cache_capacity(256);
     // A larger page cache and memory-mapped reads keep summaries over large tables off the
     // syscall path; both are upper bounds, not allocations.
     conn.pragma_update(None, "cache_size", -32_768)?;

@@ -85,29 +85,29 @@ pub fn apply_payment(
         existing = recorded(conn, provider, &fact.provider_payment_id)?;
     }
     let Some((id, amount, currency, status, known, paid_at, first_delivery)) = existing else {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status,
                                    visitor_id, session_id, attribution_token, order_id, customer_email, paid_at,
                                    created_at, updated_at, delivery_id, site_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13, ?14,
                      (SELECT site_id FROM connections WHERE id = ?2))",
-            params![
-                provider,
-                connection_id,
-                fact.provider_payment_id,
-                fact.amount_minor,
-                fact.currency,
-                fact.status,
-                fact.visitor_id,
-                fact.session_id,
-                fact.attribution_token,
-                fact.order_id,
-                fact.customer_email,
-                fact.paid_at_ms,
-                now,
-                delivery
-            ],
-        )?;
+        )?
+        .execute(params![
+            provider,
+            connection_id,
+            fact.provider_payment_id,
+            fact.amount_minor,
+            fact.currency,
+            fact.status,
+            fact.visitor_id,
+            fact.session_id,
+            fact.attribution_token,
+            fact.order_id,
+            fact.customer_email,
+            fact.paid_at_ms,
+            now,
+            delivery
+        ])?;
         return Ok(Applied::Created(conn.last_insert_rowid()));
     };
 
@@ -138,12 +138,12 @@ pub fn apply_payment(
     if changes.is_empty() {
         return Ok(Applied::Unchanged { id, first_delivery });
     }
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE payments SET status = ?2, visitor_id = ?3, session_id = ?4, attribution_token = ?5, order_id = ?6,
                 customer_email = ?7, paid_at = ?8, updated_at = ?9
          WHERE id = ?1",
-        params![id, new_status, merged[0], merged[1], merged[2], merged[3], merged[4], paid_at, now],
-    )?;
+    )?
+    .execute(params![id, new_status, merged[0], merged[1], merged[2], merged[3], merged[4], paid_at, now])?;
     Ok(Applied::Updated { id, changes })
 }
 
@@ -168,10 +168,10 @@ fn adopt_by_order(
         )
         .optional()?;
     if let Some(id) = found {
-        conn.execute(
+        conn.prepare_cached(
             "UPDATE payments SET provider = ?2, provider_payment_id = ?3, updated_at = ?4 WHERE id = ?1",
-            params![id, provider, provider_payment_id, now_ms()],
-        )?;
+        )?
+        .execute(params![id, provider, provider_payment_id, now_ms()])?;
     }
     Ok(found)
 }
@@ -187,31 +187,31 @@ pub fn apply_refund(conn: &Connection, provider: &str, fact: &RefundFact, delive
         .optional()?;
     let now = now_ms();
     let Some((id, status, amount, counts, first_delivery)) = existing else {
-        conn.execute(
+        conn.prepare_cached(
             "INSERT INTO refunds (provider, provider_refund_id, provider_payment_id, amount_minor, currency, status,
                                   counts, created_at, updated_at, delivery_id)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
-            params![
-                provider,
-                fact.provider_refund_id,
-                fact.provider_payment_id,
-                fact.amount_minor,
-                fact.currency,
-                fact.status,
-                fact.counts,
-                now,
-                delivery
-            ],
-        )?;
+        )?
+        .execute(params![
+            provider,
+            fact.provider_refund_id,
+            fact.provider_payment_id,
+            fact.amount_minor,
+            fact.currency,
+            fact.status,
+            fact.counts,
+            now,
+            delivery
+        ])?;
         return Ok(Applied::Created(conn.last_insert_rowid()));
     };
     if status == fact.status && amount == fact.amount_minor && counts == fact.counts {
         return Ok(Applied::Unchanged { id, first_delivery });
     }
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE refunds SET status = ?2, amount_minor = ?3, counts = ?4, updated_at = ?5 WHERE id = ?1",
-        params![id, fact.status, fact.amount_minor, fact.counts, now],
-    )?;
+    )?
+    .execute(params![id, fact.status, fact.amount_minor, fact.counts, now])?;
     Ok(Applied::Updated { id, changes: vec![format!("status {status} → {}", fact.status)] })
 }
 
@@ -365,7 +365,7 @@ pub fn list(
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<PaymentRow>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments p
          WHERE p.id < ?1 AND (?2 IS NULL OR p.provider = ?2) AND (?4 IS NULL OR p.site_id = ?4)
            AND (?5 IS NULL OR COALESCE(p.paid_at, p.created_at) >= ?5)
@@ -500,12 +500,10 @@ pub fn insert_api_purchase(conn: &Connection, p: &ApiPurchase<'_>) -> Result<i64
         (None, Some(order)) => format!("{ORDER_PLACEHOLDER}{order}"),
         (None, None) => return Err(super::StoreError::Conflict("a purchase needs an order id or a payment id".into())),
     };
-    conn.execute(
-        "INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status, visitor_id,
+    conn.prepare_cached("INSERT INTO payments (provider, connection_id, provider_payment_id, amount_minor, currency, status, visitor_id,
                                session_id, attribution_token, order_id, paid_at, created_at, updated_at, delivery_id,
                                site_id, origin)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'succeeded', ?6, ?7, ?8, ?9, ?10, ?10, ?10, ?11, ?12, 'api')",
-        params![
+         VALUES (?1, ?2, ?3, ?4, ?5, 'succeeded', ?6, ?7, ?8, ?9, ?10, ?10, ?10, ?11, ?12, 'api')")?.execute(params![
             p.provider,
             p.connection_id,
             ppid,
@@ -518,14 +516,13 @@ pub fn insert_api_purchase(conn: &Connection, p: &ApiPurchase<'_>) -> Result<i64
             now,
             p.delivery,
             p.site_id
-        ],
-    )?;
+        ])?;
     Ok(conn.last_insert_rowid())
 }
 
 /// The payments credited to a visitor, oldest first.
 pub fn of_visitor(conn: &Connection, site: &str, visitor: &str) -> Result<Vec<PaymentRow>> {
-    let mut stmt = conn.prepare(&format!(
+    let mut stmt = conn.prepare_cached(&format!(
         "SELECT {PAYMENT_COLUMNS} FROM payments p WHERE p.site_id = ?1 AND p.attr_visitor = ?2 ORDER BY p.id LIMIT 1000"
     ))?;
     let rows = stmt.query_map(params![site, visitor], payment)?;

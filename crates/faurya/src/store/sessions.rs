@@ -408,7 +408,7 @@ pub fn set_channel(conn: &Connection, id: i64, source: Option<&str>, channel: &s
 /// Rebuilds a site's rollups from its sessions, with the definitions the writer keeps them by
 /// (after a channel table change moved sessions between keys).
 pub fn rebuild_rollups(conn: &Connection, site: &str) -> Result<()> {
-    conn.execute("DELETE FROM traffic_daily WHERE site_id = ?1", [site])?;
+    conn.prepare_cached("DELETE FROM traffic_daily WHERE site_id = ?1")?.execute([site])?;
     for (dimension, expr, filter) in [
         ("total", "''", "1"),
         ("channel", "channel", "1"),
@@ -417,15 +417,13 @@ pub fn rebuild_rollups(conn: &Connection, site: &str) -> Result<()> {
         ("landing_page", "landing_page", "1"),
         ("referrer", "referrer_host", "referrer_host IS NOT NULL"),
     ] {
-        conn.execute(
-            &format!(
-                "INSERT INTO traffic_daily (site_id, dimension, day, key, visitors, sessions, pageviews, bounces)
+        conn.prepare_cached(&format!(
+            "INSERT INTO traffic_daily (site_id, dimension, day, key, visitors, sessions, pageviews, bounces)
                  SELECT site_id, '{dimension}', started_at / {DAY_MS}, {expr}, count(DISTINCT visitor_id), count(*),
                         sum(pageviews), sum(pageviews = 1)
                  FROM sessions WHERE site_id = ?1 AND {filter} GROUP BY started_at / {DAY_MS}, {expr}"
-            ),
-            [site],
-        )?;
+        ))?
+        .execute([site])?;
     }
     Ok(())
 }

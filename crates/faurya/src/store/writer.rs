@@ -2,7 +2,14 @@
 //! every job it finds in one transaction (group commit). Each job gets a savepoint, so one
 //! failing job rolls back alone; its caller hears about the outcome only after COMMIT, so an
 //! `Ok` always means "durably on disk".
+//!
+//! Background jobs (work that can be redone from what is already stored, such as processing a
+//! delivery that was stored and acknowledged) wait until no foreground job is queued, run one
+//! at a time in a group of their own, and commit without an fsync of their own: an
+//! acknowledgement never waits behind them, and what they wrote reaches the disk with the next
+//! fsynced commit (or is redone at start after a power cut).
 
+use std::collections::VecDeque;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex};
 
@@ -81,6 +88,7 @@ where
 
 enum Message {
     Job(Job),
+    Background(Job),
     Close(oneshot::Sender<()>),
 }
 
@@ -116,6 +124,17 @@ impl Writer {
         reply_rx.await.map_err(|_| StoreError::Closed)?
     }
 
+    pub(super) async fn submit_background<T, F>(&self, f: F) -> Result<T>
+    where
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let (reply, reply_rx) = oneshot::channel::<Result<T>>();
+        let job: Job = Box::new(Pending { f, reply });
+        self.tx.send(Message::Background(job)).await.map_err(|_| StoreError::Closed)?;
+        reply_rx.await.map_err(|_| StoreError::Closed)?
+    }
+
     pub(super) async fn close(&self) {
         let (done_tx, done_rx) = oneshot::channel();
         if self.tx.send(Message::Close(done_tx)).await.is_ok() {
@@ -124,8 +143,14 @@ impl Writer {
     }
 }
 
+/// A transaction-control statement, prepared once per connection: `execute_batch` would parse it
+/// again for every job, which showed up at several per cent of a busy writer's time.
+pub(crate) fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
 fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-    conn.execute_batch("SAVEPOINT job")?;
+    run_cached(conn, "SAVEPOINT job")?;
     let outcome = catch_unwind(AssertUnwindSafe(|| f(conn))).unwrap_or_else(|panic| {
         let what = panic
             .downcast_ref::<&str>()
@@ -135,25 +160,47 @@ fn in_savepoint<T>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<T>) 
         Err(StoreError::Panicked(what))
     });
     if outcome.is_err() {
-        conn.execute_batch("ROLLBACK TO job")?;
+        run_cached(conn, "ROLLBACK TO job")?;
     }
-    conn.execute_batch("RELEASE job")?;
+    run_cached(conn, "RELEASE job")?;
     outcome
 }
 
 fn run(conn: Connection, mut rx: mpsc::Receiver<Message>, health: &Mutex<super::Health>) {
     let mut closing: Option<oneshot::Sender<()>> = None;
+    let mut background: VecDeque<Job> = VecDeque::new();
     while closing.is_none() {
-        let Some(first) = rx.blocking_recv() else { break };
+        // Wait for work only when no background job is waiting for a quiet moment.
+        let first = if background.is_empty() {
+            match rx.blocking_recv() {
+                Some(message) => Some(message),
+                None => break,
+            }
+        } else {
+            match rx.try_recv() {
+                Ok(message) => Some(message),
+                Err(mpsc::error::TryRecvError::Empty) => None,
+                Err(mpsc::error::TryRecvError::Disconnected) => break,
+            }
+        };
+        let Some(first) = first else {
+            // Nothing in the foreground: one background job, in a group of its own.
+            if let Some(job) = background.pop_front() {
+                run_background(&conn, job, health);
+            }
+            continue;
+        };
         let mut jobs = Vec::new();
-        match first {
+        let mut take = |message: Message, jobs: &mut Vec<Job>, closing: &mut Option<oneshot::Sender<()>>| match message
+        {
             Message::Job(job) => jobs.push(job),
-            Message::Close(done) => closing = Some(done),
-        }
+            Message::Background(job) => background.push_back(job),
+            Message::Close(done) => *closing = Some(done),
+        };
+        take(first, &mut jobs, &mut closing);
         while closing.is_none() && jobs.len() < MAX_GROUP {
             match rx.try_recv() {
-                Ok(Message::Job(job)) => jobs.push(job),
-                Ok(Message::Close(done)) => closing = Some(done),
+                Ok(message) => take(message, &mut jobs, &mut closing),
                 Err(_) => break,
             }
         }
@@ -164,15 +211,30 @@ fn run(conn: Connection, mut rx: mpsc::Receiver<Message>, health: &Mutex<super::
     // Whatever was queued behind the close request still gets an answer.
     rx.close();
     let mut late = Vec::new();
-    while let Ok(Message::Job(job)) = rx.try_recv() {
-        late.push(job);
+    while let Ok(message) = rx.try_recv() {
+        match message {
+            Message::Job(job) | Message::Background(job) => late.push(job),
+            Message::Close(_) => {}
+        }
     }
+    late.extend(background);
     if !late.is_empty() {
         run_group(&conn, late, health);
     }
     drop(conn);
     if let Some(done) = closing {
         let _ = done.send(());
+    }
+}
+
+/// A background job's group: committed with `synchronous=NORMAL` (no fsync of its own; WAL
+/// order keeps it behind every earlier commit and before the next fsynced one).
+fn run_background(conn: &Connection, job: Job, health: &Mutex<super::Health>) {
+    let relaxed = conn.pragma_update(None, "synchronous", "NORMAL").is_ok();
+    run_group(conn, vec![job], health);
+    if relaxed && let Err(e) = conn.pragma_update(None, "synchronous", "FULL") {
+        // Never leave acknowledged writes without their fsync: stop the writer instead.
+        panic!("could not restore synchronous=FULL on the writer: {e}");
     }
 }
 
@@ -207,7 +269,7 @@ enum GroupOutcome {
 /// Runs one group and records whether it reached the disk before anyone hears back (so a
 /// caller that got its answer sees the health that answer implies).
 fn run_group(conn: &Connection, jobs: Vec<Job>, health: &Mutex<super::Health>) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+    if let Err(e) = run_cached(conn, "BEGIN IMMEDIATE") {
         let error = CommitError::of(e);
         note(health, GroupOutcome::Failed(error.clone()));
         for job in jobs {
@@ -226,7 +288,7 @@ fn run_group(conn: &Connection, jobs: Vec<Job>, health: &Mutex<super::Health>) {
             reply
         })
         .collect();
-    let commit = conn.execute_batch("COMMIT").map_err(CommitError::of);
+    let commit = run_cached(conn, "COMMIT").map_err(CommitError::of);
     if commit.is_err() {
         let _ = conn.execute_batch("ROLLBACK");
     }

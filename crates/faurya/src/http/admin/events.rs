@@ -30,7 +30,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}/reprocess", post(reprocess))
 }
 
-const STATUSES: &[&str] = &["processed", "duplicate", "ignored", "failed", "rejected"];
+const STATUSES: &[&str] = &["received", "processed", "duplicate", "ignored", "failed", "rejected"];
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -424,9 +424,17 @@ async fn reprocess(
         Some(site) => state.tracking.sites.keys(&site).await?,
         None => None,
     };
+    // One stored but not processed yet (a burst's) is indexed for search here, as the background
+    // processor would have done.
+    let unindexed = (row.status == "received").then(|| row.body.clone().unwrap_or_default());
     let processed = state
         .store
-        .write(move |conn| ingest::process(conn, provider.as_str(), &connection, delivery, &parsed, keys.as_deref()))
+        .write(move |conn| {
+            if let Some(body) = unindexed {
+                deliveries::index_for_search(conn, delivery, &body)?;
+            }
+            ingest::process(conn, provider.as_str(), &connection, delivery, &parsed, keys.as_deref())
+        })
         .await?;
     state.publish(LiveEvent::Delivery(delivery));
     if let Some(payment) = processed.payment_changed {
