@@ -332,7 +332,7 @@ pub async fn receive(
                 },
             )?;
             let processed = match (&inserted, &parsed) {
-                (Inserted::Original(id), Some(parsed)) => {
+                (Inserted::Original(id), Some(parsed)) if !deliveries::waiting_before(conn, *id)? => {
                     deliveries::index_for_search(conn, *id, &body)?;
                     Some(process(conn, provider_name, &connection, *id, parsed, token_key.as_deref())?)
                 }

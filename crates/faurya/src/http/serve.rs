@@ -22,6 +22,16 @@ use tower::ServiceExt;
 /// Header lines per request; more get 431 (hyper's default, said here so it is a decision).
 const MAX_HEADERS: usize = 100;
 
+/// What a listener does with a connection over its cap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenFull {
+    /// Close it as soon as it is accepted (the internet: a flood must not queue up).
+    Close,
+    /// Stop accepting until a slot frees; the kernel's backlog holds the rest (the founder's own
+    /// browser and scripts, which should be slowed down, not cut off).
+    Wait,
+}
+
 /// What one listener tolerates from its clients.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -30,8 +40,10 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Request heads above this size get 431.
     pub max_header_bytes: usize,
-    /// Connections open at once; a connection over the cap is closed as soon as it is accepted.
+    /// Connections open at once.
     pub max_connections: usize,
+    /// What happens to connections over the cap.
+    pub when_full: WhenFull,
     /// How long a clean stop waits for requests in progress before dropping them.
     pub shutdown_deadline: Duration,
 }
@@ -42,6 +54,7 @@ impl Limits {
         header_timeout: Duration::from_secs(10),
         max_header_bytes: 64 * 1024,
         max_connections: 4096,
+        when_full: WhenFull::Close,
         shutdown_deadline: Duration::from_secs(10),
     };
     /// The admin listener serves the founder's own browser (and keeps SSE streams open).
@@ -49,6 +62,7 @@ impl Limits {
         header_timeout: Duration::from_secs(30),
         max_header_bytes: 64 * 1024,
         max_connections: 512,
+        when_full: WhenFull::Wait,
         shutdown_deadline: Duration::from_secs(5),
     };
 }
@@ -71,6 +85,14 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, cancel
     let mut refused: u64 = 0;
 
     loop {
+        // A listener that waits when full takes its slot before accepting.
+        let reserved = match limits.when_full {
+            WhenFull::Wait => tokio::select! {
+                _ = cancel.cancelled() => break,
+                permit = open.clone().acquire_owned() => permit.ok(),
+            },
+            WhenFull::Close => None,
+        };
         let (stream, peer) = tokio::select! {
             _ = cancel.cancelled() => break,
             accepted = listener.accept() => match accepted {
@@ -83,7 +105,7 @@ pub async fn serve(listener: TcpListener, router: Router, limits: Limits, cancel
                 }
             },
         };
-        let Ok(permit) = open.clone().try_acquire_owned() else {
+        let Some(permit) = reserved.or_else(|| open.clone().try_acquire_owned().ok()) else {
             refused += 1;
             // Counted, and logged at powers of two only: a flood must not become a log flood.
             if refused.is_power_of_two() {

@@ -82,6 +82,16 @@ pub fn index_for_search(conn: &Connection, id: i64, body: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// Whether a provider delivery stored before `id` still waits for processing: then `id` waits
+/// too, so deliveries are processed in the order they were acknowledged.
+pub fn waiting_before(conn: &Connection, id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM deliveries WHERE status = 'received' AND id < ?1 AND provider != 'api')",
+        )?
+        .query_row([id], |r| r.get(0))?)
+}
+
 /// A stored delivery still to be processed.
 pub struct Received {
     pub id: i64,

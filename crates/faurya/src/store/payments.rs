@@ -176,6 +176,10 @@ fn adopt_by_order(
     Ok(found)
 }
 
+/// Refund statuses that mean "not decided yet" (Whop `pending`, `requires_action`; Paddle
+/// `pending_approval`).
+const UNDECIDED_REFUND: [&str; 3] = ["pending", "requires_action", "pending_approval"];
+
 pub fn apply_refund(conn: &Connection, provider: &str, fact: &RefundFact, delivery: i64) -> Result<Applied> {
     let existing = conn
         .query_row(
@@ -206,6 +210,11 @@ pub fn apply_refund(conn: &Connection, provider: &str, fact: &RefundFact, delive
         return Ok(Applied::Created(conn.last_insert_rowid()));
     };
     if status == fact.status && amount == fact.amount_minor && counts == fact.counts {
+        return Ok(Applied::Unchanged { id, first_delivery });
+    }
+    // Providers retry and reorder: an "approved" may arrive before the "pending approval" it
+    // followed. A refund that has been decided is not taken back to undecided by a late one.
+    if UNDECIDED_REFUND.contains(&fact.status.as_str()) && !UNDECIDED_REFUND.contains(&status.as_str()) {
         return Ok(Applied::Unchanged { id, first_delivery });
     }
     conn.prepare_cached(
