@@ -294,6 +294,20 @@ async fn approved_refund_adjustments_reduce_net_idempotently() {
     p.t.stop().await;
 }
 
+/// Paddle may deliver out of order: an approval that arrives before its "pending approval" is
+/// not taken back by the late one.
+#[tokio::test]
+async fn a_late_pending_adjustment_does_not_undo_an_approval() {
+    let p = Paddle::connect().await;
+    p.deliver(&transaction("transaction-completed", "evt_t", "txn_4", json!(null))).await;
+    p.deliver(&adjustment("adjustment-updated", "evt_b2", "adj_9", "txn_4", "approved")).await;
+    assert_eq!(p.payments().await[0]["refunded_minor"], 100);
+    let (_, late) = p.deliver(&adjustment("adjustment-created", "evt_b1", "adj_9", "txn_4", "pending_approval")).await;
+    assert_eq!(late["status"], "duplicate", "{late}");
+    assert_eq!(p.payments().await[0]["refunded_minor"], 100, "still counted");
+    p.t.stop().await;
+}
+
 #[tokio::test]
 async fn bad_amounts_and_bad_signatures_are_clear() {
     let p = Paddle::connect().await;
