@@ -245,7 +245,7 @@ describe('3 and 7. connecting a provider', () => {
       await page.keyboard.type('biz_Keyboard');
       await page.keyboard.press('Enter');
 
-      // 502 provider_unauthorized: the alert has focus, in view; the key field points at it.
+      // 422 provider_unauthorized: the alert has focus, in view; the key field points at it.
       await page.waitForFunction(() => document.activeElement?.id === 'whop-connect-error');
       const alert = page.locator('#whop-connect-error');
       await visible(alert.getByText('Whop rejected the key', { exact: false }), 'the provider error');
@@ -417,6 +417,28 @@ describe('5. checkout attribution', () => {
       await visible(page.getByRole('heading', { name: 'Get set up' }), 'the checklist');
       fake.deliver({ provider: 'whop', attributed: true, amount: 4900 });
       await page.getByRole('heading', { name: 'Get set up' }).waitFor({ state: 'detached' });
+    });
+  });
+});
+
+describe('issue 13.4: missed payments', () => {
+  test('the card says when the last delivery came and when Faurya last checked for missed payments', async () => {
+    await withApp({}, async (page, fake) => {
+      fake.state.settings.public_url = 'https://quiet-river.trycloudflare.com';
+      fake.state.settings.public_url_source = 'tunnel';
+      Object.assign(fake.state.settings.tunnel, { backend: 'cloudflared', state: 'up', url: fake.state.settings.public_url });
+      fake.connect('whop');
+      fake.state.connections[0].last_delivery_at = new Date(Date.now() - 3 * 60e3).toISOString();
+      await open(page, fake, 'revenue', 'Revenue');
+      const line = page.getByTestId('card-missed');
+      await visible(line.getByText('not checked for missed payments yet', { exact: false }), 'no check yet');
+      fake.state.missed = 2;
+      await line.getByRole('button', { name: 'Check for missed payments' }).click();
+      await visible(line.getByText('checked for missed payments', { exact: false }), 'the check');
+      await visible(line.getByText('2 missed, recovered', { exact: false }), 'what it found');
+      assert.match(await line.innerText(), /Last delivery 3 minutes ago · checked for missed payments .* · 2 missed, recovered/);
+      await noErrorBanner(page);
+      await shotOf(page, page.locator('article.conn'), 'revenue-missed-payments');
     });
   });
 });

@@ -112,6 +112,9 @@ pub struct WhopKey {
     /// `developer:manage_webhook` (or the Admin role).
     #[serde(default = "yes")]
     pub can_manage_webhooks: bool,
+    /// `payment:basic:read` (listing payments, for backfill).
+    #[serde(default = "yes")]
+    pub can_read_payments: bool,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -200,7 +203,20 @@ impl FakeProviders {
             key: key.into(),
             company_id: company_id.into(),
             can_manage_webhooks,
+            can_read_payments: true,
         });
+    }
+
+    /// A key with every permission named (e.g. one that may manage webhooks but not read payments).
+    pub fn add_whop_key_with(&self, key: WhopKey) {
+        self.shared.lock().whop.keys.push(key);
+    }
+
+    /// A payment Whop holds for `company_id`, as `GET /payments` lists it (the object as the
+    /// API returns it: `id`, `status`, `substatus`, `total`, `currency`, `created_at`, `paid_at`,
+    /// `metadata`, `plan`, `user`, ...).
+    pub fn seed_whop_payment(&self, company_id: &str, payment: serde_json::Value) {
+        self.shared.lock().whop.payments.push((company_id.to_string(), payment));
     }
 
     pub fn add_paddle_key(&self, key: &str, can_read: bool, can_write: bool) {

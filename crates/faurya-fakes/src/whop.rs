@@ -29,6 +29,8 @@ const KNOWN_EVENTS: &[&str] = &[
 pub(crate) struct WhopState {
     pub keys: Vec<WhopKey>,
     pub webhooks: Vec<Webhook>,
+    /// (company id, payment object) as `GET /payments` lists them.
+    pub payments: Vec<(String, Value)>,
 }
 
 #[derive(Clone)]
@@ -58,6 +60,7 @@ impl Webhook {
 pub(crate) fn router() -> Router<Shared> {
     Router::new()
         .route("/webhooks", get(list).post(create))
+        .route("/payments", get(list_payments))
         .route("/webhooks/{id}", get(retrieve).patch(update).delete(remove))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "No such endpoint") })
 }
@@ -173,6 +176,63 @@ async fn list(
     let page: Vec<Value> = mine.iter().skip(start).take(first).map(|w| w.public(false)).collect();
     let end = start + page.len();
     let end_cursor = if page.is_empty() { Value::Null } else { json!(mine[end - 1].id) };
+    axum::Json(json!({
+        "data": page,
+        "page_info": {"end_cursor": end_cursor, "start_cursor": Value::Null,
+                      "has_next_page": end < mine.len(), "has_previous_page": start > 0},
+    }))
+    .into_response()
+}
+
+/// `GET /payments?company_id=…&first=…&after=…&created_after=…`: newest first, cursor paging
+/// as the other lists; needs `payment:basic:read`.
+async fn list_payments(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let state = shared.lock();
+    let key = match authorize(&state, &headers, false) {
+        Ok(key) => key,
+        Err(response) => return response,
+    };
+    if !key.can_read_payments {
+        return error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "You are not authorized to perform this action. Missing permission: payment:basic:read",
+        );
+    }
+    let Some(company_id) = query.get("company_id") else {
+        return error(StatusCode::BAD_REQUEST, "invalid_request_error", "company_id is required");
+    };
+    if let Err(response) = check_company(&state, &key, company_id) {
+        return response;
+    }
+    let created_after = match query.get("created_after").map(|t| t.parse::<jiff::Timestamp>()) {
+        Some(Ok(t)) => Some(t),
+        Some(Err(_)) => {
+            return error(StatusCode::BAD_REQUEST, "invalid_request_error", "created_after must be an ISO 8601 time");
+        }
+        None => None,
+    };
+    let created = |p: &Value| p["created_at"].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let mut mine: Vec<&Value> = state
+        .whop
+        .payments
+        .iter()
+        .filter(|(company, p)| company == company_id && created_after.is_none_or(|after| created(p) > Some(after)))
+        .map(|(_, p)| p)
+        .collect();
+    mine.sort_by_key(|p| std::cmp::Reverse(created(p)));
+    let first: usize = query.get("first").and_then(|f| f.parse().ok()).unwrap_or(10).clamp(1, 100);
+    let start = query
+        .get("after")
+        .and_then(|after| mine.iter().position(|p| p["id"].as_str() == Some(after.as_str())).map(|i| i + 1))
+        .unwrap_or(0);
+    let page: Vec<Value> = mine.iter().skip(start).take(first).map(|p| (*p).clone()).collect();
+    let end = start + page.len();
+    let end_cursor = if page.is_empty() { Value::Null } else { mine[end - 1]["id"].clone() };
     axum::Json(json!({
         "data": page,
         "page_info": {"end_cursor": end_cursor, "start_cursor": Value::Null,

@@ -251,6 +251,7 @@ impl App {
         tasks.spawn(tunnel.supervise(tunnel_env, cancel.clone()));
         tasks.spawn(crate::webhook_sync::run(state.clone()));
         tasks.spawn(crate::ingest::process_in_background(state.clone()));
+        tasks.spawn(crate::backfill::run(state.clone()));
         Ok(RunningApp { addrs, key_source, state, cancel, collector_stop, tasks, _lock: lock })
     }
 }

@@ -35,6 +35,8 @@ pub struct ConnectionView {
     pub deliveries: i64,
     pub sync: SyncView,
     pub site_id: Option<String>,
+    /// The last check for missed payments (none yet: null).
+    pub backfill: Option<crate::backfill::BackfillState>,
 }
 
 #[derive(Debug, Serialize)]
@@ -58,6 +60,7 @@ impl From<ConnectionRow> for ConnectionView {
             last_delivery_at: row.last_delivery_at.map(rfc3339),
             deliveries: row.deliveries,
             site_id: row.site_id,
+            backfill: None,
             sync: SyncView {
                 state: row.sync_state,
                 error: row.sync_error,
@@ -208,20 +211,23 @@ fn new_connection_id() -> Result<String, ApiError> {
 
 /// Active connections, of one site when `site` is given.
 pub async fn list(state: &AppState, site: Option<&str>) -> Result<Vec<ConnectionView>, ApiError> {
-    let rows = state.store.read(rows::list_active).await?;
+    let (rows, mut backfill) =
+        state.store.read(|conn| Ok((rows::list_active(conn)?, crate::backfill::states(conn)?))).await?;
     Ok(rows
         .into_iter()
         .filter(|row| site.is_none_or(|site| row.site_id.as_deref() == Some(site)))
-        .map(ConnectionView::from)
+        .map(|row| {
+            let backfill = backfill.remove(&row.id);
+            ConnectionView { backfill, ..ConnectionView::from(row) }
+        })
         .collect())
 }
 
 pub async fn get_view(state: &AppState, id: &str) -> Result<ConnectionView, ApiError> {
-    let wanted = id.to_string();
-    let rows = state.store.read(rows::list_active).await?;
-    rows.into_iter()
-        .find(|row| row.id == wanted)
-        .map(ConnectionView::from)
+    list(state, None)
+        .await?
+        .into_iter()
+        .find(|view| view.id == id)
         .ok_or_else(|| ApiError::not_found("No such connection."))
 }
 

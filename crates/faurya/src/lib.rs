@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod attribution;
+pub mod backfill;
 pub mod backup;
 pub mod config;
 pub mod connections;

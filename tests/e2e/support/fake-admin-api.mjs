@@ -1282,12 +1282,24 @@ export async function startFakeAdmin(opts = {}) {
         if (b.site_id !== undefined && !state.sites.some((x) => x.id === b.site_id)) fields.site_id = 'There is no such site.';
         if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
         if (!state.settings.public_url) return apiError(res, 412, 'public_url_missing', 'Connecting needs a public URL first.');
-        if (b.api_key === 'bad-key') return apiError(res, 502, 'provider_unauthorized', 'Whop rejected the key; check it is a Company API Key from the same environment (sandbox vs production).');
+        if (b.api_key === 'bad-key') return apiError(res, 422, 'provider_unauthorized', 'Whop rejected the key; check it is a Company API Key from the same environment (sandbox vs production).');
         if (state.connections.some((c) => c.account_id && c.account_id === b.company_id)) return apiError(res, 409, 'already_connected', `Company ${b.company_id} is connected already.`);
         await new Promise((r) => setTimeout(r, 300)); // the provider round trip
         const conn = addConnection(state, { provider, ...b });
         emit('connection', conn.id);
         return json(res, 201, conn);
+      }
+
+      // "Check for missed payments": nothing missed, unless `state.missed` says how many.
+      const backfill = p.match(/^\/api\/connections\/(con_[\w]+)\/backfill$/);
+      if (backfill && features.has('connections') && req.method === 'POST') {
+        const conn = state.connections.find((c) => c.id === backfill[1]);
+        if (!conn) return apiError(res, 404, 'not_found', 'No such connection (it may have been removed already).');
+        const found = state.missed ?? 0;
+        const total = (conn.backfill?.recovered_total ?? 0) + found;
+        conn.backfill = { checked_at: Date.now(), recovered_last: found, recovered_total: total, error: null, attempted_at: Date.now() };
+        emit('connection', conn.id);
+        return json(res, 200, conn.backfill);
       }
 
       const del = p.match(/^\/api\/connections\/(con_[\w]+)$/);

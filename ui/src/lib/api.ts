@@ -6,6 +6,7 @@ import type {
   AttributionCompare,
   AttributionModel,
   AttributionReport,
+  BackfillState,
   Connection,
   CreatedSite,
   Environment,
@@ -179,6 +180,8 @@ export const api = {
     request<Connection>('/api/connections/whop', { method: 'POST', body }),
   connectPaddle: (body: { api_key: string; environment: Environment; site_id?: string }) =>
     request<Connection>('/api/connections/paddle', { method: 'POST', body }),
+  checkMissedPayments: (id: string) =>
+    request<BackfillState>(`/api/connections/${encodeURIComponent(id)}/backfill`, { method: 'POST', body: {} }),
   removeConnection: (id: string, force = false) =>
     request<RemoveResult>(`/api/connections/${encodeURIComponent(id)}`, {
       method: 'DELETE',

@@ -91,6 +91,17 @@ export interface Connection {
   last_delivery_at: string | null;
   deliveries: number;
   sync: { state: SyncState; error: string | null; updated_at: string | null } | null;
+  /** The last check for payments the provider lists but Faurya never received (none yet: null). */
+  backfill?: BackfillState | null;
+}
+
+/** What "Check for missed payments" last found (times in Unix ms). */
+export interface BackfillState {
+  checked_at: number | null;
+  recovered_last: number;
+  recovered_total: number;
+  error: string | null;
+  attempted_at: number | null;
 }
 
 export interface RemoveResult {

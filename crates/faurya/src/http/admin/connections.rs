@@ -20,6 +20,7 @@ pub fn router() -> Router<AppState> {
         .route("/connections/whop", post(connect_whop))
         .route("/connections/paddle", post(connect_paddle))
         .route("/connections/{id}", delete(remove).get(show))
+        .route("/connections/{id}/backfill", post(backfill))
 }
 
 #[derive(Deserialize)]
@@ -50,6 +51,15 @@ async fn show(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<ConnectionView>, ApiError> {
     Ok(Json(connections::get_view(&state, &id).await?))
+}
+
+/// `POST /api/connections/{id}/backfill`: "Check for missed payments" now. The answer is the
+/// check's state (what was recovered, or why the provider refused); 404 for no such connection.
+async fn backfill(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+) -> Result<Json<crate::backfill::BackfillState>, ApiError> {
+    Ok(Json(crate::backfill::check(&state, &id).await?))
 }
 
 /// Fields arrive as loose JSON so a wrong type becomes a field error, not a parse failure.

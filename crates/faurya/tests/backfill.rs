@@ -1,0 +1,114 @@
+//! "Check for missed payments": payments Whop lists that Faurya never received are recorded once,
+//! marked backfilled and attributed from their metadata; a late webhook for one counts once; a
+//! key without the read permission is reported without breaking anything.
+
+mod support;
+
+use faurya_fakes::WhopKey;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use support::{app_with_fakes, iso_ago, post_whop};
+
+const KEY: &str = "whop_key_live_0123456789abcdef3f9a";
+const COMPANY: &str = "biz_acme123";
+
+fn listed(id: &str, total: f64, status: &str, metadata: Value) -> Value {
+    json!({
+        "id": id, "status": status, "substatus": if status == "paid" { "succeeded" } else { "pending" },
+        "total": total, "subtotal": total, "currency": "usd",
+        "created_at": iso_ago(7200), "paid_at": iso_ago(7200), "updated_at": iso_ago(7000),
+        "metadata": metadata, "plan": {"id": "plan_1"},
+        "user": {"id": "user_1", "email": format!("{id}@example.com"), "name": null, "username": "buyer"},
+        "company": {"id": COMPANY, "title": "Acme"},
+    })
+}
+
+fn webhook_body(payment: &Value) -> String {
+    json!({"id": "msg_late", "type": "payment.succeeded", "data": payment}).to_string()
+}
+
+#[tokio::test]
+async fn missed_payments_are_recovered_once_and_a_late_webhook_counts_once() {
+    let (t, fakes) = app_with_fakes().await;
+    fakes.add_whop_key(KEY, COMPANY, true);
+    let (status, connection) =
+        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{connection}");
+    let id = connection["id"].as_str().unwrap().to_string();
+    let secret = fakes.secrets().pop().unwrap();
+    let url = format!("{}/webhooks/whop/{id}", t.public);
+
+    let received = listed("pay_received", 10.0, "paid", json!({}));
+    let missed =
+        listed("pay_missed", 12.5, "paid", json!({"faurya_visitor_id": "v_gap", "faurya_session_id": "s_gap"}));
+    let also_missed = listed("pay_missed2", 3.0, "paid", json!({}));
+    let open = listed("pay_open", 99.0, "open", json!({}));
+    for p in [&received, &missed, &also_missed, &open] {
+        fakes.seed_whop_payment(COMPANY, p.clone());
+    }
+    // One of them did arrive by webhook.
+    let response = post_whop(&t.client, &url, &secret, "msg_first", webhook_body(&received)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+
+    let (status, check) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert_eq!(check["recovered_last"], 2, "{check}");
+    assert_eq!(check["error"], Value::Null);
+    assert!(check["checked_at"].is_i64());
+
+    let (_, list) = t.get("/payments").await;
+    let payments = list["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 3, "the paid ones, once each; not the open one: {list}");
+    let by_id = |pid: &str| payments.iter().find(|p| p["provider_payment_id"] == pid).unwrap().clone();
+    let gap = by_id("pay_missed");
+    assert_eq!(gap["amount_minor"], 1250);
+    assert_eq!(gap["source"], "backfill");
+    assert_eq!(gap["visitor_id"], "v_gap", "attributed from the listed payment's metadata");
+    assert_eq!(by_id("pay_received")["source"], "webhook");
+    // Shown in the inspector as a delivery of its own, marked as backfilled.
+    let (_, events) = t.get("/events?q=pay_missed2").await;
+    assert_eq!(events["events"].as_array().unwrap().len(), 1, "{events}");
+
+    // The webhook that was missed arrives after all: still one payment.
+    let response = post_whop(&t.client, &url, &secret, "msg_retry_late", webhook_body(&missed)).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let (_, list) = t.get("/payments").await;
+    assert_eq!(list["payments"].as_array().unwrap().len(), 3);
+    let (_, summary) = t.get("/revenue/summary").await;
+    assert_eq!(summary["all_time"][0]["payments"], 3, "{summary}");
+    assert_eq!(summary["all_time"][0]["gross_minor"], 1000 + 1250 + 300, "{summary}");
+
+    // A second check finds nothing new; the connection shows when it last checked.
+    let (_, again) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
+    assert_eq!(again["recovered_last"], 0, "{again}");
+    assert_eq!(again["recovered_total"], 2);
+    let (_, view) = t.get(&format!("/connections/{id}")).await;
+    assert_eq!(view["backfill"]["recovered_total"], 2, "{view}");
+    assert!(view["last_delivery_at"].is_string());
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_key_without_the_read_permission_is_reported_and_nothing_breaks() {
+    let (t, fakes) = app_with_fakes().await;
+    fakes.add_whop_key_with(WhopKey {
+        key: KEY.into(),
+        company_id: COMPANY.into(),
+        can_manage_webhooks: true,
+        can_read_payments: false,
+    });
+    let (_, connection) =
+        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
+    let id = connection["id"].as_str().unwrap().to_string();
+    fakes.seed_whop_payment(COMPANY, listed("pay_x", 1.0, "paid", json!({})));
+    let (status, check) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert!(check["error"].as_str().unwrap().contains("payment:basic:read"), "{check}");
+    assert_eq!(check["checked_at"], Value::Null);
+    let (_, list) = t.get("/payments").await;
+    assert!(list["payments"].as_array().unwrap().is_empty());
+    // Unknown connection: 404.
+    let (status, _) = t.post("/connections/con_nope/backfill", json!({})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    t.stop().await;
+}
