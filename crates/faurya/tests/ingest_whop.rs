@@ -538,6 +538,9 @@ async fn the_inspector_filters_searches_and_pages() {
         w.deliver(&format!("msg_{i}"), &payment(&format!("pay_page{i}"), "1", "usd", json!({}))).await;
     }
     w.deliver("msg_ign", r#"{"type":"dispute.created","data":{"id":"dsp_1"}}"#).await;
+    // The list merges deliveries and rejected attempts by their time in milliseconds: make the
+    // rejected one a later millisecond, not just a later request.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let bad = w.t.client.post(w.url()).body("{}").send().await.unwrap();
     assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
 
