@@ -126,6 +126,9 @@ pub struct PaddleKey {
     /// `notification_setting.write`
     #[serde(default = "yes")]
     pub can_write: bool,
+    /// `transaction.read` (listing transactions, for backfill).
+    #[serde(default = "yes")]
+    pub can_read_transactions: bool,
 }
 
 fn yes() -> bool {
@@ -220,7 +223,24 @@ impl FakeProviders {
     }
 
     pub fn add_paddle_key(&self, key: &str, can_read: bool, can_write: bool) {
-        self.shared.lock().paddle.keys.push(PaddleKey { key: key.into(), can_read, can_write });
+        self.shared.lock().paddle.keys.push(PaddleKey {
+            key: key.into(),
+            can_read,
+            can_write,
+            can_read_transactions: true,
+        });
+    }
+
+    /// A key with every permission named.
+    pub fn add_paddle_key_with(&self, key: PaddleKey) {
+        self.shared.lock().paddle.keys.push(key);
+    }
+
+    /// A transaction Paddle holds, as `GET /transactions` lists it (the spec's transaction entity:
+    /// `id`, `status`, `currency_code`, `details.totals.total`, `custom_data`, `billed_at`,
+    /// `created_at`, `updated_at`, ...).
+    pub fn seed_paddle_transaction(&self, transaction: serde_json::Value) {
+        self.shared.lock().paddle.transactions.push(transaction);
     }
 
     pub fn fail(&self, failure: Failure) {

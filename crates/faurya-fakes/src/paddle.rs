@@ -33,6 +33,8 @@ const MAX_ACTIVE: usize = 10;
 pub(crate) struct PaddleState {
     pub keys: Vec<PaddleKey>,
     pub settings: Vec<Setting>,
+    /// Transactions as `GET /transactions` lists them.
+    pub transactions: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -71,6 +73,7 @@ pub(crate) fn router() -> Router<Shared> {
     Router::new()
         .route("/notification-settings", get(list).post(create))
         .route("/notification-settings/{id}", get(retrieve).patch(update).delete(remove))
+        .route("/transactions", get(list_transactions))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "Requested resource not found") })
 }
 
@@ -94,6 +97,7 @@ fn ok(status: StatusCode, data: Value) -> Response {
 enum Need {
     Read,
     Write,
+    Transactions,
 }
 
 fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), Response> {
@@ -113,11 +117,16 @@ fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), R
     let allowed = match need {
         Need::Read => key.can_read,
         Need::Write => key.can_write,
+        Need::Transactions => key.can_read_transactions,
     };
+    if !allowed && matches!(need, Need::Transactions) {
+        // As the real API: the body does not name the permission.
+        return Err(error(StatusCode::FORBIDDEN, "forbidden", "You aren't permitted to perform this request."));
+    }
     if !allowed {
         let permission = match need {
             Need::Read => "notification_setting.read",
-            Need::Write => "notification_setting.write",
+            _ => "notification_setting.write",
         };
         return Err(error(StatusCode::FORBIDDEN, "forbidden", &format!("You do not have permission: {permission}")));
     }
@@ -323,4 +332,72 @@ async fn remove(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path
         return not_found(&id);
     }
     StatusCode::NO_CONTENT.into_response()
+}
+
+/// `GET /transactions?status=paid,completed&updated_at[GT]=…&order_by=updated_at[ASC]&per_page=…&after=…`
+/// as the spec describes it (per_page at most 30; `after` a transaction id; `meta.pagination`
+/// with `next` always present); needs `transaction.read`.
+async fn list_transactions(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Query(query): Query<std::collections::HashMap<String, String>>,
+) -> Response {
+    let state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Transactions) {
+        return response;
+    }
+    let statuses: Option<Vec<&str>> = query.get("status").map(|s| s.split(',').map(str::trim).collect());
+    let time = |v: &Value, field: &str| v[field].as_str().and_then(|t| t.parse::<jiff::Timestamp>().ok());
+    let mut bounds = Vec::new();
+    for field in ["created_at", "updated_at", "billed_at"] {
+        for op in ["GT", "GTE", "LT", "LTE"] {
+            if let Some(text) = query.get(&format!("{field}[{op}]")) {
+                let Ok(at) = text.parse::<jiff::Timestamp>() else {
+                    return validation("Invalid request.", &format!("{field}[{op}]"), "must be an RFC 3339 datetime");
+                };
+                bounds.push((field, op, at));
+            }
+        }
+    }
+    let mut found: Vec<&Value> = state
+        .paddle
+        .transactions
+        .iter()
+        .filter(|t| statuses.as_ref().is_none_or(|s| s.contains(&t["status"].as_str().unwrap_or_default())))
+        .filter(|t| {
+            bounds.iter().all(|(field, op, at)| match (time(t, field), *op) {
+                (Some(v), "GT") => v > *at,
+                (Some(v), "GTE") => v >= *at,
+                (Some(v), "LT") => v < *at,
+                (Some(v), "LTE") => v <= *at,
+                _ => false,
+            })
+        })
+        .collect();
+    match query.get("order_by").map(String::as_str) {
+        Some("updated_at[ASC]") => found.sort_by_key(|t| time(t, "updated_at")),
+        Some("created_at[ASC]") => found.sort_by_key(|t| time(t, "created_at")),
+        Some("id[ASC]") => found.sort_by_key(|t| t["id"].as_str().map(str::to_string)),
+        None | Some("id[DESC]") => found.sort_by_key(|t| std::cmp::Reverse(t["id"].as_str().map(str::to_string))),
+        Some(other) => return validation("Invalid request.", "order_by", &format!("{other} is not a valid ordering")),
+    }
+    let per_page: usize = match query.get("per_page").map(|p| p.parse::<usize>()) {
+        None => 30,
+        Some(Ok(n)) if (1..=30).contains(&n) => n,
+        Some(_) => return validation("Invalid request.", "per_page", "must be between 1 and 30"),
+    };
+    let start = query
+        .get("after")
+        .and_then(|after| found.iter().position(|t| t["id"].as_str() == Some(after.as_str())).map(|i| i + 1))
+        .unwrap_or(0);
+    let page: Vec<Value> = found.iter().skip(start).take(per_page).map(|t| (*t).clone()).collect();
+    let has_more = start + page.len() < found.len();
+    let last = page.last().and_then(|t| t["id"].as_str()).unwrap_or_default().to_string();
+    let next = format!("https://sandbox-api.paddle.com/transactions?after={last}&per_page={per_page}");
+    axum::Json(json!({
+        "data": page,
+        "meta": {"request_id": "fake-request", "pagination": {
+            "per_page": per_page, "next": next, "has_more": has_more, "estimated_total": found.len()}},
+    }))
+    .into_response()
 }

@@ -6,8 +6,8 @@
 //! A webhook for the same payment arriving later counts once: payments are unique per
 //! (provider, payment id).
 //!
-//! Whop: `GET /payments?company_id=…` (needs `payment:basic:read`). Paddle: not yet (its
-//! `GET /transactions` is planned); its connections report that backfill is not available.
+//! Whop: `GET /payments?company_id=…` (needs `payment:basic:read`), paid ones. Paddle:
+//! `GET /transactions?status=paid,completed&updated_at[GT]=…` (needs `transaction.read`).
 
 use std::collections::HashSet;
 
@@ -80,19 +80,40 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
     let attempted_at = now_ms();
     let mut next = BackfillState { attempted_at: Some(attempted_at), ..previous.clone() };
 
-    let listed = match connections::open_api(state, &row, provider)? {
-        ProviderApi::Whop { client, company_id } => {
-            let since = previous.checked_at.map(|t| t - OVERLAP_MS).unwrap_or(attempted_at - FIRST_LOOKBACK_MS);
-            let since = jiff::Timestamp::from_millisecond(since).ok();
-            client.list_payments(&company_id, since).await
-        }
-        ProviderApi::Paddle(_) => {
-            next.error = Some(
-                "Checking Paddle for missed payments is not available yet; deliveries are received as usual.".into(),
-            );
-            save(state, &id, &next).await?;
-            return Ok(next);
-        }
+    let since = previous.checked_at.map(|t| t - OVERLAP_MS).unwrap_or(attempted_at - FIRST_LOOKBACK_MS);
+    let since = jiff::Timestamp::from_millisecond(since).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    // Each paid payment the provider lists, as (its id, the webhook body it would have come in,
+    // that webhook's event type): stored, parsed and shown like the delivery that was missed.
+    let listed: Result<Vec<Missed>, _> = match connections::open_api(state, &row, provider)? {
+        ProviderApi::Whop { client, company_id } => client.list_payments(&company_id, Some(since)).await.map(|items| {
+            items
+                .into_iter()
+                .filter(|p| p["status"].as_str() == Some("paid"))
+                .filter_map(|p| {
+                    let id = p["id"].as_str()?.to_string();
+                    let body = json!({"id": format!("backfill_{id}"), "type": "payment.succeeded", "data": p});
+                    Some(Missed { id, body, event_type: "payment.succeeded".into(), source: "Whop GET /payments" })
+                })
+                .collect()
+        }),
+        ProviderApi::Paddle(client) => client.list_transactions(since).await.map(|items| {
+            items
+                .into_iter()
+                .filter_map(|t| {
+                    let id = t["id"].as_str()?.to_string();
+                    let event_type = match t["status"].as_str()? {
+                        "paid" => "transaction.paid",
+                        "completed" => "transaction.completed",
+                        _ => return None,
+                    };
+                    let body = json!({
+                        "event_id": format!("backfill_{id}"), "event_type": event_type,
+                        "occurred_at": t["updated_at"].clone(), "notification_id": null, "data": t,
+                    });
+                    Some(Missed { id, body, event_type: event_type.into(), source: "Paddle GET /transactions" })
+                })
+                .collect()
+        }),
     };
     let listed = match listed {
         Ok(listed) => listed,
@@ -104,22 +125,20 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
         }
     };
 
-    // Only paid payments are revenue; the rest are left to their webhooks.
-    let paid: Vec<Value> = listed.into_iter().filter(|p| p["status"].as_str() == Some("paid")).collect();
-    let ids: Vec<String> = paid.iter().filter_map(|p| p["id"].as_str().map(str::to_string)).collect();
     let known: HashSet<String> = {
-        let ids = ids.clone();
+        let ids: Vec<String> = listed.iter().map(|m| m.id.clone()).collect();
+        let provider_name = provider.as_str();
         state
             .store
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
-                    "SELECT 1 FROM payments WHERE provider = 'whop' AND provider_payment_id = ?1
-                     UNION ALL SELECT 1 FROM deliveries WHERE provider = 'whop' AND delivery_id = 'backfill:' || ?1
+                    "SELECT 1 FROM payments WHERE provider = ?1 AND provider_payment_id = ?2
+                     UNION ALL SELECT 1 FROM deliveries WHERE provider = ?1 AND delivery_id = 'backfill:' || ?2
                      LIMIT 1",
                 )?;
                 let mut known = HashSet::new();
                 for id in ids {
-                    if stmt.exists([&id])? {
+                    if stmt.exists(rusqlite::params![provider_name, &id])? {
                         known.insert(id);
                     }
                 }
@@ -127,26 +146,18 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
             })
             .await?
     };
-    let missing: Vec<Value> =
-        paid.into_iter().filter(|p| p["id"].as_str().is_some_and(|id| !known.contains(id))).collect();
+    let missing: Vec<Missed> = listed.into_iter().filter(|m| !known.contains(&m.id)).collect();
 
     let keys = match &row.site_id {
         Some(site) => state.tracking.sites.keys(site).await?,
         None => None,
     };
     let mut recovered = Vec::new();
-    for payment in missing {
-        let payment_id = payment["id"].as_str().unwrap_or_default().to_string();
-        // The listed object wrapped as the webhook that was missed, so it is parsed, stored,
-        // searched and shown like one.
-        let body = serde_json::to_vec(&json!({
-            "id": format!("backfill_{payment_id}"),
-            "type": "payment.succeeded",
-            "data": payment,
-        }))
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    for missed in missing {
+        let Missed { id: payment_id, body, event_type, source } = missed;
+        let body = serde_json::to_vec(&body).map_err(|e| ApiError::Internal(e.to_string()))?;
         let parsed = crate::ingest::parse(provider, &body);
-        let headers = json!([["x-faurya-backfill", "Whop GET /payments"]]).to_string();
+        let headers = json!([["x-faurya-backfill", source]]).to_string();
         let (connection, keys) = (id.clone(), keys.clone());
         let stored = state
             .store
@@ -157,7 +168,7 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
                         connection_id: &connection,
                         provider: provider.as_str(),
                         delivery_id: &format!("backfill:{payment_id}"),
-                        event_type: Some("payment.succeeded"),
+                        event_type: Some(&event_type),
                         received_at: now_ms(),
                         headers_json: &headers,
                         body: &body,
@@ -191,6 +202,14 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
     next.error = None;
     save(state, &id, &next).await?;
     Ok(next)
+}
+
+/// A payment the provider lists, wrapped as the webhook that would have brought it.
+struct Missed {
+    id: String,
+    body: Value,
+    event_type: String,
+    source: &'static str,
 }
 
 async fn save(state: &AppState, connection_id: &str, value: &BackfillState) -> Result<(), ApiError> {

@@ -112,3 +112,69 @@ async fn a_key_without_the_read_permission_is_reported_and_nothing_breaks() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     t.stop().await;
 }
+
+const PADDLE_KEY: &str = "pdl_live_apikey_01hv8x0000000000000000000000_abcd";
+
+/// A transaction as Paddle's `GET /transactions` lists it: the spec example's entity with our ids.
+fn transaction(id: &str, status: &str, custom_data: Value) -> Value {
+    let fixture: Value = serde_json::from_str(include_str!("fixtures/paddle/transaction-completed.json")).unwrap();
+    let mut data = fixture["data"].clone();
+    data["id"] = json!(id);
+    data["status"] = json!(status);
+    data["custom_data"] = custom_data;
+    data["updated_at"] = json!(iso_ago(3600));
+    data["created_at"] = json!(iso_ago(4000));
+    data["billed_at"] = json!(iso_ago(3900));
+    data
+}
+
+#[tokio::test]
+async fn paddle_transactions_that_never_arrived_are_recovered() {
+    let (t, fakes) = app_with_fakes().await;
+    fakes.add_paddle_key(PADDLE_KEY, true, true);
+    let (status, connection) =
+        t.post("/connections/paddle", json!({"api_key": PADDLE_KEY, "environment": "production"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{connection}");
+    let id = connection["id"].as_str().unwrap().to_string();
+    // More than one page (Paddle lists 30 at most per page).
+    for i in 0..33 {
+        let custom =
+            if i == 0 { json!({"faVisitorId": "v_paddle_gap", "faSessionId": "s_paddle_gap"}) } else { json!(null) };
+        fakes.seed_paddle_transaction(transaction(&format!("txn_gap{i:02}"), "completed", custom));
+    }
+    fakes.seed_paddle_transaction(transaction("txn_paid", "paid", json!(null)));
+    fakes.seed_paddle_transaction(transaction("txn_draft", "draft", json!(null)));
+
+    let (status, check) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert_eq!(check["error"], Value::Null, "{check}");
+    assert_eq!(check["recovered_last"], 34, "33 completed and 1 paid, not the draft: {check}");
+    let (_, list) = t.get("/payments?limit=200").await;
+    let payments = list["payments"].as_array().unwrap();
+    assert_eq!(payments.len(), 34);
+    let gap = payments.iter().find(|p| p["provider_payment_id"] == "txn_gap00").unwrap();
+    assert_eq!(gap["source"], "backfill");
+    assert_eq!(gap["amount_minor"], 65215);
+    assert_eq!(gap["visitor_id"], "v_paddle_gap");
+    let (_, again) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
+    assert_eq!(again["recovered_last"], 0, "{again}");
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn a_paddle_key_without_transaction_read_is_reported() {
+    let (t, fakes) = app_with_fakes().await;
+    fakes.add_paddle_key_with(faurya_fakes::PaddleKey {
+        key: PADDLE_KEY.into(),
+        can_read: true,
+        can_write: true,
+        can_read_transactions: false,
+    });
+    let (_, connection) =
+        t.post("/connections/paddle", json!({"api_key": PADDLE_KEY, "environment": "production"})).await;
+    let id = connection["id"].as_str().unwrap().to_string();
+    let (status, check) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{check}");
+    assert!(check["error"].as_str().unwrap().contains("transaction.read"), "{check}");
+    t.stop().await;
+}

@@ -121,14 +121,46 @@ impl PaddleClient {
             let page: Vec<Destination> = serde_json::from_value(value.get("data").cloned().unwrap_or(Value::Null))
                 .map_err(|e| unexpected(format!("the list of notification settings: {e}")))?;
             all.extend(page);
-            let pagination = value.pointer("/meta/pagination");
-            let has_more = pagination.and_then(|p| p.get("has_more")).and_then(Value::as_bool).unwrap_or(false);
-            let next = pagination.and_then(|p| p.get("next")).and_then(Value::as_str);
-            match (has_more, next.and_then(|n| Url::parse(n).ok())) {
-                (true, Some(next)) => {
-                    path = format!("{}?{}", next.path(), next.query().unwrap_or(""));
+            // Only `after` is taken from `next`: its host and path are Paddle's, not the base this
+            // client was given (a proxy, the fakes).
+            match next_after(&value) {
+                Some(after) => path = format!("/notification-settings?per_page=200&after={after}"),
+                None => break,
+            }
+        }
+        Ok(all)
+    }
+
+    /// Paid and completed transactions updated after `since`, oldest first, as the API lists them
+    /// (for backfill). Needs `transaction.read`; a 403 says so.
+    pub async fn list_transactions(&self, since: jiff::Timestamp) -> Result<Vec<Value>, ProviderError> {
+        let mut all = Vec::new();
+        let base = format!(
+            "/transactions?status=paid,completed&order_by=updated_at[ASC]&per_page=30&updated_at[GT]={}",
+            transport::path_segment(&since.to_string())
+        );
+        let mut path = base.clone();
+        // At most 100 pages of 30 per check; a longer gap is caught up by the next checks.
+        for _ in 0..100 {
+            let value = match self.call(Method::GET, &path, None).await {
+                Ok(value) => value,
+                Err(error) if error.kind == ProviderErrorKind::Forbidden => {
+                    return Err(ProviderError::new(
+                        ProviderErrorKind::Forbidden,
+                        "Paddle refused to list transactions: give the API key the transaction.read permission \
+                         (Paddle → Developer tools → Authentication) to check for missed payments. Deliveries keep \
+                         arriving without it.",
+                    ));
                 }
-                _ => break,
+                Err(error) => return Err(error),
+            };
+            match value.get("data") {
+                Some(Value::Array(items)) => all.extend(items.iter().cloned()),
+                _ => return Err(unexpected("the list of transactions has no `data` array".into())),
+            }
+            match next_after(&value) {
+                Some(after) => path = format!("{base}&after={after}"),
+                None => break,
             }
         }
         Ok(all)
@@ -144,6 +176,16 @@ impl PaddleClient {
     async fn call(&self, method: Method, path_and_query: &str, body: Option<Value>) -> Result<Value, ProviderError> {
         interpret(self.api.call(method, path_and_query, &[], body.as_ref()).await?)
     }
+}
+
+/// The `after` cursor of the next page, when `meta.pagination.has_more` says there is one.
+fn next_after(value: &Value) -> Option<String> {
+    let pagination = value.pointer("/meta/pagination")?;
+    if !pagination.get("has_more").and_then(Value::as_bool).unwrap_or(false) {
+        return None;
+    }
+    let next = Url::parse(pagination.get("next")?.as_str()?).ok()?;
+    next.query_pairs().find(|(k, _)| k == "after").map(|(_, v)| transport::path_segment(&v))
 }
 
 /// A destination Faurya made for an earlier connection under the same public URL: the path is
