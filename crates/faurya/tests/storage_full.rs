@@ -90,7 +90,8 @@ async fn a_full_disk_answers_503_and_recovers_without_a_restart() {
     let secret = fakes.secrets().pop().unwrap();
     let (_, sites) = t.get("/sites").await;
     let site = sites["sites"][0]["id"].as_str().unwrap().to_string();
-    t.patch(&format!("/sites/{site}"), json!({"domains": ["shop.example.com"]})).await;
+    let (status, patched) = t.patch(&format!("/sites/{site}"), json!({"domains": ["shop.example.com"]})).await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
 
     let (status, receipt, _) = deliver(&t, &connection, &secret, "pay_before", 0).await;
     assert_eq!(status, StatusCode::OK, "{receipt}");
@@ -119,9 +120,10 @@ async fn a_full_disk_answers_503_and_recovers_without_a_restart() {
         .await
         .unwrap();
     let event_status = response.status();
+    let event_answer = response.text().await.unwrap_or_default();
     assert!(
         event_status == StatusCode::SERVICE_UNAVAILABLE || event_status == StatusCode::ACCEPTED,
-        "an event is either stored or refused with 503: {event_status}"
+        "an event is either stored or refused with 503: {event_status} {event_answer}"
     );
 
     // Space comes back: the provider's retry is accepted, no restart needed.

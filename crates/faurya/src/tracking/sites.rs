@@ -69,6 +69,8 @@ pub struct Sites {
     store: Store,
     sealer: Arc<Sealer>,
     cache: RwLock<HashMap<String, Arc<SiteKeys>>>,
+    /// Bumped by every change, so a lookup that raced a change does not cache what it read.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 fn random_failed(e: getrandom::Error) -> ApiError {
@@ -77,7 +79,7 @@ fn random_failed(e: getrandom::Error) -> ApiError {
 
 impl Sites {
     pub fn new(store: Store, sealer: Arc<Sealer>) -> Self {
-        Self { store, sealer, cache: RwLock::default() }
+        Self { store, sealer, cache: RwLock::default(), generation: Default::default() }
     }
 
     /// At start: there is always at least one site, and everything recorded before sites existed
@@ -174,6 +176,9 @@ impl Sites {
         if !ids::is_valid_site_id(id) {
             return Ok(None);
         }
+        // A change made while this read runs forgets the entry; the row read before it must not
+        // be cached after that (it would keep the old domains or key until the next change).
+        let generation = self.generation.load(std::sync::atomic::Ordering::Acquire);
         let id_owned = id.to_string();
         let Some(row) = self.store.read(move |conn| rows::get(conn, &id_owned)).await? else { return Ok(None) };
         let keys = Arc::new(SiteKeys {
@@ -182,7 +187,10 @@ impl Sites {
             domains: row.domains,
             id: row.id,
         });
-        self.cache.write().expect("sites lock").insert(keys.id.clone(), keys.clone());
+        let mut cache = self.cache.write().expect("sites lock");
+        if self.generation.load(std::sync::atomic::Ordering::Acquire) == generation {
+            cache.insert(keys.id.clone(), keys.clone());
+        }
         Ok(Some(keys))
     }
 
@@ -199,7 +207,9 @@ impl Sites {
     }
 
     fn forget(&self, id: &str) {
-        self.cache.write().expect("sites lock").remove(id);
+        let mut cache = self.cache.write().expect("sites lock");
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+        cache.remove(id);
     }
 
     /// The site a new connection belongs to: the one asked for, else the only one.
