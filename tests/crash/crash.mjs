@@ -240,7 +240,7 @@ class Serve {
     return { ...info, ms: Date.now() - began, tail: inst.tail };
   }
 
-  async api(method, p, body) {
+  async api(method, p, body, retried = false) {
     const res = await fetch(this.adminUrl + p, {
       method,
       headers: {
@@ -250,9 +250,14 @@ class Serve {
       body: body ? JSON.stringify(body) : undefined,
       signal: AbortSignal.timeout(30_000),
     }).catch((e) => {
+      // A kept-alive connection the server closed while idle (its header deadline, or while this
+      // process was busy checking and did not notice): HTTP/1.1 lets a server do that at any
+      // time, and a client sends an idempotent request again on a new connection.
+      if (method === 'GET' && !retried && ['UND_ERR_SOCKET', 'ECONNRESET'].includes(e.cause?.code)) return null;
       // Say which call and why (undici hides the socket error in `cause`).
       throw new Error(`${method} ${p}: ${e.message} (${e.cause?.code ?? e.cause?.message ?? 'no cause'})`);
     });
+    if (res === null) return this.api(method, p, body, true);
     const text = await res.text();
     let json = null;
     try {
