@@ -111,39 +111,7 @@ impl WhopClient {
 
     /// Every webhook of the company, following the cursor pages.
     pub async fn list_webhooks(&self, company_id: &str) -> Result<Vec<Webhook>, ProviderError> {
-        #[derive(Deserialize)]
-        struct Page {
-            data: Vec<Webhook>,
-            #[serde(default)]
-            page_info: Option<PageInfo>,
-        }
-        #[derive(Deserialize)]
-        struct PageInfo {
-            end_cursor: Option<String>,
-            #[serde(default)]
-            has_next_page: Option<bool>,
-        }
-        let mut all = Vec::new();
-        let mut after: Option<String> = None;
-        // A hard stop, in case a provider bug returns the same cursor forever.
-        for _ in 0..100 {
-            let mut query = vec![("company_id", company_id.to_string()), ("first", "100".to_string())];
-            if let Some(cursor) = &after {
-                query.push(("after", cursor.clone()));
-            }
-            let page: Page = parse_shape(self.call(Method::GET, "/webhooks", &query, None).await?)?;
-            let count = page.data.len();
-            all.extend(page.data);
-            match page.page_info {
-                Some(PageInfo { end_cursor: Some(cursor), has_next_page })
-                    if count > 0 && has_next_page != Some(false) =>
-                {
-                    after = Some(cursor)
-                }
-                _ => break,
-            }
-        }
-        Ok(all)
+        self.list_all("/webhooks", vec![("company_id", company_id.to_string())]).await
     }
 
     /// Payments of `company_id` created after `since` (all of them without it), newest first, as
@@ -153,9 +121,34 @@ impl WhopClient {
         company_id: &str,
         since: Option<jiff::Timestamp>,
     ) -> Result<Vec<Value>, ProviderError> {
+        let mut query = vec![("company_id", company_id.to_string())];
+        if let Some(since) = since {
+            query.push(("created_after", since.to_string()));
+        }
+        self.list_all("/payments", query).await.map_err(|error| match error.kind {
+            ProviderErrorKind::Forbidden => ProviderError::new(
+                ProviderErrorKind::Forbidden,
+                format!(
+                    "Whop refused to list payments: the key needs the payment:basic:read permission to check \
+                     for missed payments. Deliveries keep arriving without it. ({})",
+                    error.message
+                ),
+            ),
+            _ => error,
+        })
+    }
+
+    /// Every item of a list endpoint, 100 a page, following `page_info.end_cursor`. At most 100
+    /// pages: a hard stop in case a provider bug returns the same cursor forever (a longer
+    /// backfill gap is caught up by the next check).
+    async fn list_all<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        query: Vec<(&str, String)>,
+    ) -> Result<Vec<T>, ProviderError> {
         #[derive(Deserialize)]
-        struct Page {
-            data: Vec<Value>,
+        struct Page<T> {
+            data: Vec<T>,
             #[serde(default)]
             page_info: Option<PageInfo>,
         }
@@ -167,29 +160,13 @@ impl WhopClient {
         }
         let mut all = Vec::new();
         let mut after: Option<String> = None;
-        // At most 100 pages of 100 per check; a longer gap is caught up by the next checks.
         for _ in 0..100 {
-            let mut query = vec![("company_id", company_id.to_string()), ("first", "100".to_string())];
-            if let Some(since) = since {
-                query.push(("created_after", since.to_string()));
-            }
+            let mut page_query = query.clone();
+            page_query.push(("first", "100".to_string()));
             if let Some(cursor) = &after {
-                query.push(("after", cursor.clone()));
+                page_query.push(("after", cursor.clone()));
             }
-            let page: Page = match self.call(Method::GET, "/payments", &query, None).await {
-                Ok(value) => parse_shape(value)?,
-                Err(error) if error.kind == ProviderErrorKind::Forbidden => {
-                    return Err(ProviderError::new(
-                        ProviderErrorKind::Forbidden,
-                        format!(
-                            "Whop refused to list payments: the key needs the payment:basic:read permission to check \
-                             for missed payments. Deliveries keep arriving without it. ({})",
-                            error.message
-                        ),
-                    ));
-                }
-                Err(error) => return Err(error),
-            };
+            let page: Page<T> = parse_shape(self.call(Method::GET, path, &page_query, None).await?)?;
             let count = page.data.len();
             all.extend(page.data);
             match page.page_info {
