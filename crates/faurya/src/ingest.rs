@@ -401,6 +401,16 @@ async fn wait_for_a_lull(state: &AppState) {
 
 const MAX_DEFERRAL: std::time::Duration = std::time::Duration::from_secs(1);
 
+/// The keys of the site a connection's payments belong to (to check attribution tokens).
+pub async fn site_keys_of(state: &AppState, connection_id: &str) -> Result<Option<Arc<SiteKeys>>, ApiError> {
+    let id = connection_id.to_string();
+    let site = state.store.read(move |conn| store::connections::get(conn, &id)).await?.and_then(|c| c.site_id);
+    match site {
+        Some(site) => state.tracking.sites.keys(&site).await,
+        None => Ok(None),
+    }
+}
+
 /// Deliveries per background write: small, so a write that arrives meanwhile waits little.
 const BACKGROUND_BATCH: usize = 16;
 
@@ -415,12 +425,7 @@ pub async fn process_some(state: &AppState, limit: usize) -> Result<usize, ApiEr
     let mut work = Vec::with_capacity(rows.len());
     for row in rows {
         if !keys.contains_key(&row.connection_id) {
-            let id = row.connection_id.clone();
-            let site = state.store.read(move |conn| store::connections::get(conn, &id)).await?.and_then(|c| c.site_id);
-            let found = match site {
-                Some(site) => state.tracking.sites.keys(&site).await?,
-                None => None,
-            };
+            let found = site_keys_of(state, &row.connection_id).await?;
             keys.insert(row.connection_id.clone(), found);
         }
         let site_keys = keys.get(&row.connection_id).cloned().flatten();

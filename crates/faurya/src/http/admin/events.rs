@@ -416,14 +416,7 @@ async fn reprocess(
         Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal(format!("provider {}", row.provider)))?;
     let parsed = ingest::parse(provider, row.body.as_deref().unwrap_or_default());
     let connection = row.connection_id.clone();
-    let site = {
-        let connection = connection.clone();
-        state.store.read(move |conn| crate::store::connections::get(conn, &connection)).await?.and_then(|c| c.site_id)
-    };
-    let keys = match site {
-        Some(site) => state.tracking.sites.keys(&site).await?,
-        None => None,
-    };
+    let keys = ingest::site_keys_of(&state, &connection).await?;
     // One stored but not processed yet (a burst's) is indexed for search here, as the background
     // processor would have done.
     let unindexed = (row.status == "received").then(|| row.body.clone().unwrap_or_default());
