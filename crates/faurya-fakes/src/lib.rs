@@ -12,6 +12,7 @@
 
 mod control;
 mod paddle;
+mod send;
 mod whop;
 
 use std::net::SocketAddr;
@@ -129,6 +130,9 @@ pub struct PaddleKey {
     /// `transaction.read` (listing transactions, for backfill).
     #[serde(default = "yes")]
     pub can_read_transactions: bool,
+    /// `notification_simulation.write` (the webhook simulator, for test payments).
+    #[serde(default = "yes")]
+    pub can_simulate: bool,
 }
 
 fn yes() -> bool {
@@ -228,6 +232,7 @@ impl FakeProviders {
             can_read,
             can_write,
             can_read_transactions: true,
+            can_simulate: true,
         });
     }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use crate::{FakeState, PaddleKey, Shared, bearer};
+use crate::{FakeState, PaddleKey, Shared, bearer, send};
 
 const KNOWN_EVENTS: &[&str] = &[
     "transaction.billed",
@@ -35,6 +35,10 @@ pub(crate) struct PaddleState {
     pub settings: Vec<Setting>,
     /// Transactions as `GET /transactions` lists them.
     pub transactions: Vec<Value>,
+    /// Simulations made with `POST /simulations`.
+    pub simulations: Vec<Value>,
+    /// Runs of simulations, each with its events (as `?include=events` shows them).
+    pub runs: Vec<Value>,
 }
 
 #[derive(Clone)]
@@ -74,6 +78,9 @@ pub(crate) fn router() -> Router<Shared> {
         .route("/notification-settings", get(list).post(create))
         .route("/notification-settings/{id}", get(retrieve).patch(update).delete(remove))
         .route("/transactions", get(list_transactions))
+        .route("/simulations", axum::routing::post(create_simulation))
+        .route("/simulations/{id}/runs", axum::routing::post(run_simulation))
+        .route("/simulations/{id}/runs/{run}", get(get_run))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "Requested resource not found") })
 }
 
@@ -98,6 +105,7 @@ enum Need {
     Read,
     Write,
     Transactions,
+    Simulate,
 }
 
 fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), Response> {
@@ -118,6 +126,7 @@ fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), R
         Need::Read => key.can_read,
         Need::Write => key.can_write,
         Need::Transactions => key.can_read_transactions,
+        Need::Simulate => key.can_simulate,
     };
     if !allowed && matches!(need, Need::Transactions) {
         // As the real API: the body does not name the permission.
@@ -126,6 +135,7 @@ fn authorize(state: &FakeState, headers: &HeaderMap, need: Need) -> Result<(), R
     if !allowed {
         let permission = match need {
             Need::Read => "notification_setting.read",
+            Need::Simulate => "notification_simulation.write",
             _ => "notification_setting.write",
         };
         return Err(error(StatusCode::FORBIDDEN, "forbidden", &format!("You do not have permission: {permission}")));
@@ -400,4 +410,130 @@ async fn list_transactions(
             "per_page": per_page, "next": next, "has_more": has_more, "estimated_total": found.len()}},
     }))
     .into_response()
+}
+
+/// `POST /simulations` (single event): `{notification_setting_id, name, type, payload?}` → 201.
+/// The destination must accept simulation traffic (`traffic_source` `simulation` or `all`).
+async fn create_simulation(State(shared): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let mut state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Simulate) {
+        return response;
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(StatusCode::BAD_REQUEST, "invalid_json", "Invalid JSON body");
+    };
+    let setting_id = body.get("notification_setting_id").and_then(Value::as_str).unwrap_or_default();
+    let Some(setting) = state.paddle.settings.iter().find(|s| s.id == setting_id).cloned() else {
+        return validation("Invalid request.", "notification_setting_id", "notification setting not found");
+    };
+    if !["simulation", "all"].contains(&setting.traffic_source.as_str()) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "notification_setting_traffic_source_invalid",
+            "The notification setting does not accept simulation traffic: set traffic_source to simulation or all",
+        );
+    }
+    let name = body.get("name").and_then(Value::as_str).unwrap_or_default();
+    if name.is_empty() {
+        return validation("Invalid request.", "name", "is required");
+    }
+    let kind = body.get("type").and_then(Value::as_str).unwrap_or_default();
+    if !KNOWN_EVENTS.contains(&kind) {
+        return validation("Invalid request.", "type", "must be a known event type");
+    }
+    let now = jiff::Timestamp::now().to_string();
+    let simulation = json!({
+        "id": format!("ntfsim_{}", state.new_id("", 26)), "notification_setting_id": setting_id, "name": name,
+        "type": kind, "status": "active", "payload": body.get("payload").cloned().unwrap_or(json!({"id": "txn_demo"})),
+        "last_run_at": null, "created_at": now, "updated_at": now,
+    });
+    state.paddle.simulations.push(simulation.clone());
+    ok(StatusCode::CREATED, simulation)
+}
+
+/// `POST /simulations/{id}/runs` → 201 with the run (`pending`); the notification is sent right
+/// after, signed with the destination's secret, and its answer kept on the run's event.
+async fn run_simulation(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+    let (run, url, secret, envelope) = {
+        let mut state = shared.lock();
+        if let Err(response) = authorize(&state, &headers, Need::Simulate) {
+            return response;
+        }
+        let Some(simulation) = state.paddle.simulations.iter().find(|s| s["id"] == id.as_str()).cloned() else {
+            return not_found(&id);
+        };
+        let setting_id = simulation["notification_setting_id"].as_str().unwrap_or_default().to_string();
+        let Some(setting) = state.paddle.settings.iter().find(|s| s.id == setting_id).cloned() else {
+            return not_found(&setting_id);
+        };
+        let now = jiff::Timestamp::now().to_string();
+        let run_id = format!("ntfsimrun_{}", state.new_id("", 26));
+        let event_id = format!("ntfsimevt_{}", state.new_id("", 26));
+        let envelope = json!({
+            "event_id": format!("evt_{}", state.new_id("", 26)), "event_type": simulation["type"],
+            "occurred_at": now, "notification_id": format!("ntf_{}", state.new_id("", 26)),
+            "data": simulation["payload"],
+        });
+        let run = json!({
+            "id": run_id, "simulation_id": id, "status": "pending", "type": simulation["type"],
+            "created_at": now, "updated_at": now,
+            "events": [{"id": event_id, "status": "pending", "event_type": simulation["type"],
+                        "payload": simulation["payload"], "request": null, "response": null,
+                        "created_at": now, "updated_at": now}],
+        });
+        state.paddle.runs.push(run.clone());
+        (run, setting.destination, setting.secret, envelope)
+    };
+    let run_id = run["id"].as_str().unwrap_or_default().to_string();
+    tokio::spawn(async move {
+        let body = serde_json::to_vec(&envelope).expect("JSON");
+        let signed = send::paddle_headers(&secret, send::now_unix(), &body);
+        let request_body = String::from_utf8_lossy(&body).into_owned();
+        let answer = send::deliver(&url, signed, body).await;
+        let mut state = shared.lock();
+        if let Some(run) = state.paddle.runs.iter_mut().find(|r| r["id"] == run_id.as_str()) {
+            let success = answer.status.is_some_and(|s| (200..300).contains(&s));
+            run["status"] = json!("completed");
+            run["events"][0]["status"] = json!(if success { "success" } else { "failed" });
+            run["events"][0]["request"] = json!({"body": request_body});
+            run["events"][0]["response"] = match answer.status {
+                Some(status) => json!({"body": answer.body, "status_code": status}),
+                None => Value::Null,
+            };
+        }
+    });
+    let mut shown = run;
+    if let Some(object) = shown.as_object_mut() {
+        object.remove("events");
+    }
+    ok(StatusCode::CREATED, shown)
+}
+
+#[derive(serde::Deserialize)]
+struct RunQuery {
+    include: Option<String>,
+}
+
+/// `GET /simulations/{id}/runs/{run}` (`?include=events` for the events and their answers).
+async fn get_run(
+    State(shared): State<Shared>,
+    headers: HeaderMap,
+    Path((id, run)): Path<(String, String)>,
+    Query(query): Query<RunQuery>,
+) -> Response {
+    let state = shared.lock();
+    if let Err(response) = authorize(&state, &headers, Need::Read) {
+        return response;
+    }
+    let Some(found) = state.paddle.runs.iter().find(|r| r["id"] == run.as_str() && r["simulation_id"] == id.as_str())
+    else {
+        return not_found(&run);
+    };
+    let mut shown = found.clone();
+    if query.include.as_deref() != Some("events")
+        && let Some(object) = shown.as_object_mut()
+    {
+        object.remove("events");
+    }
+    ok(StatusCode::OK, shown)
 }

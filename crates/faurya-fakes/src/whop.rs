@@ -6,6 +6,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+
+use crate::send;
 use serde_json::{Value, json};
 
 use crate::{FakeState, Shared, WhopKey, bearer, header};
@@ -62,6 +64,7 @@ pub(crate) fn router() -> Router<Shared> {
         .route("/webhooks", get(list).post(create))
         .route("/payments", get(list_payments))
         .route("/webhooks/{id}", get(retrieve).patch(update).delete(remove))
+        .route("/webhooks/{id}/test", axum::routing::post(send_test))
         .fallback(|| async { error(StatusCode::NOT_FOUND, "not_found", "No such endpoint") })
 }
 
@@ -296,4 +299,48 @@ async fn remove(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path
         return error(StatusCode::NOT_FOUND, "not_found", "Webhook not found");
     }
     axum::Json(json!(true)).into_response()
+}
+
+/// `POST /webhooks/{id}/test` `{"event": "payment.succeeded"}`: Whop sends a sample delivery of
+/// that event to the webhook's URL, signed with its secret, and answers with what the endpoint
+/// answered: `{"success", "status", "body"}` (`status` null when it could not be reached).
+async fn send_test(State(shared): State<Shared>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+    let (url, secret, company, message_id, payment_id) = {
+        let mut state = shared.lock();
+        let key = match authorize(&state, &headers, true) {
+            Ok(key) => key,
+            Err(response) => return response,
+        };
+        let event = serde_json::from_slice::<Value>(&body).ok().and_then(|v| v["event"].as_str().map(str::to_string));
+        match event.as_deref() {
+            Some(event) if KNOWN_EVENTS.contains(&event) => {}
+            Some(event) => {
+                return error(StatusCode::BAD_REQUEST, "invalid_request_error", &format!("Unknown event {event}"));
+            }
+            None => return error(StatusCode::BAD_REQUEST, "invalid_request_error", "event is required"),
+        }
+        let Some(webhook) = find(&mut state, &key, &id).cloned() else {
+            return error(StatusCode::NOT_FOUND, "not_found", "Webhook not found");
+        };
+        let message_id = state.new_id("msg_", 24);
+        let payment_id = state.new_id("pay_", 14);
+        (webhook.url, webhook.secret, webhook.resource_id, message_id, payment_id)
+    };
+    let now = jiff::Timestamp::now().to_string();
+    let delivery = json!({
+        "id": message_id, "api_version": "v1", "type": "payment.succeeded", "timestamp": now,
+        "company_id": company,
+        "data": {
+            "id": payment_id, "status": "paid", "substatus": "succeeded", "currency": "usd",
+            "total": 10.0, "subtotal": 10.0, "usd_total": 10.0, "refunded_amount": 0,
+            "paid_at": now, "created_at": now, "metadata": {},
+            "user": {"id": "user_test", "email": "test@example.com", "name": "Test", "username": "test"},
+            "company": {"id": company, "title": "Test company"}
+        }
+    });
+    let bytes = serde_json::to_vec(&delivery).expect("JSON");
+    let signed = send::whop_headers(&secret, &message_id, send::now_unix(), &bytes);
+    let answer = send::deliver(&url, signed, bytes).await;
+    let success = answer.status.is_some_and(|s| (200..300).contains(&s));
+    axum::Json(json!({"success": success, "status": answer.status, "body": answer.body})).into_response()
 }

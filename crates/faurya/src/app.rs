@@ -244,6 +244,11 @@ impl App {
             tasks.spawn(crate::http::serve::serve(listener, router, limits, cancel.clone(), name));
         }
         tracing::info!(public = %addrs.public, admin = %addrs.admin, key = %key_source, "listening");
+        // Where this run's admin API is, for commands such as `faurya test-payment` (the port may
+        // have been chosen by the OS). Not a secret: the token is still needed.
+        if let Err(e) = std::fs::write(state.config.data_dir.join(ADMIN_ADDR_FILE), addrs.admin.to_string()) {
+            tracing::warn!(error = %e, "could not note the admin address in the data dir");
+        }
         {
             let state = state.clone();
             tasks.spawn(async move { crate::connections::recover_pending(&state).await });
@@ -252,6 +257,7 @@ impl App {
         tasks.spawn(crate::webhook_sync::run(state.clone()));
         tasks.spawn(crate::ingest::process_in_background(state.clone()));
         tasks.spawn(crate::backfill::run(state.clone()));
+        tasks.spawn(crate::forwarding::run(state.clone()));
         Ok(RunningApp { addrs, key_source, state, cancel, collector_stop, tasks, _lock: lock })
     }
 }
@@ -340,6 +346,9 @@ async fn check_master_key(store: &Store, sealer: &Sealer, source: &KeySource) ->
         }
     }
 }
+
+/// The running app's admin address, in the data dir.
+pub const ADMIN_ADDR_FILE: &str = "admin-addr";
 
 /// The admin token's file in the data dir, when no FAURYA_ADMIN_TOKEN is given.
 pub const ADMIN_TOKEN_FILE: &str = "admin-token";

@@ -62,6 +62,20 @@ pub enum Command {
     /// for FAURYA_MASTER_KEY it is printed, to be set before the next start). Backups made before
     /// need the old key, which is kept as master.key.retired-<time> when it was a file.
     RotateKey(ServeArgs),
+    /// Send a test payment through the running Faurya's public URL and print each step (the
+    /// signature, storage and parsing are all exercised). Faurya must be running (`faurya serve`
+    /// or the desktop app) with the same data dir; it exits non-zero when a step failed.
+    TestPayment {
+        /// The connection to test (con_…, shown on the Revenue page and by GET /api/connections).
+        #[arg(long)]
+        connection: String,
+        /// Who sends it: `faurya` (signed here with the connection's secret) or `provider`
+        /// (Whop's test webhook, or Paddle's simulator, from the provider's own servers).
+        #[arg(long, default_value = "faurya", value_parser = ["faurya", "provider"])]
+        via: String,
+        #[command(flatten)]
+        args: ServeArgs,
+    },
 }
 
 /// Options shared by `serve` and `config`.
@@ -141,6 +155,9 @@ pub struct Config {
     pub provider_timeout: Duration,
     pub provider_retry: RetryPolicy,
     pub tunnel: TunnelOptions,
+    /// Run by the desktop shell (not a flag: the shell sets it), which offers notifications and
+    /// start at login; `faurya serve` has neither.
+    pub desktop: bool,
 }
 
 /// How the tunnel and the webhook URL sync run. Only the backend choice and the cloudflared path
@@ -251,6 +268,7 @@ impl Config {
                 ngrok_server_addr: non_empty("FAURYA_NGROK_SERVER_ADDR").map(|v| v.trim().to_string()),
                 ..TunnelOptions::default()
             },
+            desktop: false,
         })
     }
 
@@ -271,6 +289,7 @@ impl Config {
             provider_timeout: DEFAULT_PROVIDER_TIMEOUT,
             provider_retry: RetryPolicy::default(),
             tunnel: TunnelOptions::default(),
+            desktop: false,
         }
     }
 

@@ -37,6 +37,10 @@ pub struct ConnectionView {
     pub site_id: Option<String>,
     /// The last check for missed payments (none yet: null).
     pub backfill: Option<crate::backfill::BackfillState>,
+    /// Where verified deliveries are also sent (the founder's own handler).
+    pub forward_url: Option<String>,
+    /// The latest "Send test payment" run.
+    pub last_test: Option<crate::test_payment::TestRun>,
 }
 
 #[derive(Debug, Serialize)]
@@ -60,7 +64,9 @@ impl From<ConnectionRow> for ConnectionView {
             last_delivery_at: row.last_delivery_at.map(rfc3339),
             deliveries: row.deliveries,
             site_id: row.site_id,
+            forward_url: row.forward_url,
             backfill: None,
+            last_test: None,
             sync: SyncView {
                 state: row.sync_state,
                 error: row.sync_error,
@@ -211,14 +217,19 @@ fn new_connection_id() -> Result<String, ApiError> {
 
 /// Active connections, of one site when `site` is given.
 pub async fn list(state: &AppState, site: Option<&str>) -> Result<Vec<ConnectionView>, ApiError> {
-    let (rows, mut backfill) =
-        state.store.read(|conn| Ok((rows::list_active(conn)?, crate::backfill::states(conn)?))).await?;
+    let (rows, mut backfill, mut tests) = state
+        .store
+        .read(|conn| {
+            Ok((rows::list_active(conn)?, crate::backfill::states(conn)?, crate::store::test_runs::latest(conn)?))
+        })
+        .await?;
     Ok(rows
         .into_iter()
         .filter(|row| site.is_none_or(|site| row.site_id.as_deref() == Some(site)))
         .map(|row| {
             let backfill = backfill.remove(&row.id);
-            ConnectionView { backfill, ..ConnectionView::from(row) }
+            let last_test = tests.remove(&row.id).and_then(|json| serde_json::from_str(&json).ok());
+            ConnectionView { backfill, last_test, ..ConnectionView::from(row) }
         })
         .collect())
 }

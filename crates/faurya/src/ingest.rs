@@ -620,6 +620,15 @@ pub fn process(
                 }
                 Effect::Payment(fact) => {
                     let applied = payments::apply_payment(conn, provider, connection_id, fact, delivery)?;
+                    if let Applied::Created(id) = &applied {
+                        crate::store::test_runs::mark_if_test(
+                            conn,
+                            connection_id,
+                            &fact.provider_payment_id,
+                            delivery,
+                            *id,
+                        )?;
+                    }
                     attribute(conn, applied.id(), fact, site)?;
                     outcome.payment_id = Some(applied.id());
                     outcome.amount_minor = Some(fact.amount_minor);

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
         Command::Backup { path, args } => return backup_or_restore(args, path, false),
         Command::Restore { path, args } => return backup_or_restore(args, path, true),
         Command::RotateKey(args) => return rotate_key(args),
+        Command::TestPayment { connection, via, args } => return test_payment(args, &connection, &via),
     };
     let config = match Config::from_args(args, |name| std::env::var(name).ok()) {
         Ok(config) => config,
@@ -72,6 +73,92 @@ fn rotate_key(args: faurya::config::ServeArgs) -> ExitCode {
         }
         Err(e) => fail(&e),
     }
+}
+
+/// Asks the running app for a test payment through its admin API, and prints the steps.
+fn test_payment(args: faurya::config::ServeArgs, connection: &str, via: &str) -> ExitCode {
+    let config = match Config::from_args(args, |name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(e) => return fail(&e),
+    };
+    let addr = std::fs::read_to_string(config.data_dir.join(faurya::app::ADMIN_ADDR_FILE))
+        .ok()
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty())
+        .unwrap_or_else(|| config.admin_addr.to_string());
+    let token = match &config.admin_token {
+        Some(token) => token.clone(),
+        None => match std::fs::read_to_string(config.data_dir.join(faurya::app::ADMIN_TOKEN_FILE)) {
+            Ok(token) => token.trim().to_string(),
+            Err(e) => {
+                return fail(&format!(
+                    "no admin token in {} ({e}): is Faurya running with this data dir? Start it with `faurya serve`, \
+                     or set FAURYA_ADMIN_TOKEN.",
+                    config.data_dir.display()
+                ));
+            }
+        },
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => return fail(&e),
+    };
+    let url = format!(
+        "http://{addr}/api/connections/{}/test-payment",
+        faurya::providers::transport::path_segment(connection)
+    );
+    let answer = runtime.block_on(async {
+        let response = reqwest::Client::builder()
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(90))
+            .build()?
+            .post(&url)
+            .bearer_auth(&token)
+            .json(&serde_json::json!({ "via": via }))
+            .send()
+            .await?;
+        let status = response.status();
+        Ok::<_, reqwest::Error>((status, response.text().await?))
+    });
+    let (status, body) = match answer {
+        Ok(answer) => answer,
+        Err(e) => {
+            return fail(&format!(
+                "could not reach Faurya's admin API at {addr} ({}): is Faurya running?",
+                faurya::providers::transport::describe_send_error(&e)
+            ));
+        }
+    };
+    let value: serde_json::Value = serde_json::from_str(&body).unwrap_or(serde_json::Value::Null);
+    if !status.is_success() {
+        let message = value.pointer("/error/message").and_then(|m| m.as_str()).unwrap_or(body.as_str());
+        return fail(&format!("{} ({status})", message.trim()));
+    }
+    let run: faurya::test_payment::TestRun = match serde_json::from_value(value) {
+        Ok(run) => run,
+        Err(e) => return fail(&format!("an answer this faurya does not understand ({e}): is it the same version?")),
+    };
+    let who = match run.via {
+        faurya::test_payment::Via::Faurya => "sent by Faurya",
+        faurya::test_payment::Via::Provider => "sent by the provider",
+    };
+    println!("Test payment for {} connection {} ({who}):", run.provider, run.connection_id);
+    for step in &run.steps {
+        let mark = match step.state {
+            faurya::test_payment::StepState::Ok => "ok  ",
+            faurya::test_payment::StepState::Failed => "FAIL",
+            faurya::test_payment::StepState::Skipped => "  - ",
+        };
+        match &step.detail {
+            Some(detail) => println!("  [{mark}] {}: {detail}", step.label),
+            None => println!("  [{mark}] {}", step.label),
+        }
+    }
+    println!("{}", run.message);
+    if let (Some(delivery), Some(payment)) = (&run.delivery_id, run.payment_id) {
+        println!("Delivery {delivery}, payment {payment} (marked as a test: it never counts in revenue).");
+    }
+    if run.ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn backup_or_restore(args: faurya::config::ServeArgs, path: std::path::PathBuf, restore: bool) -> ExitCode {

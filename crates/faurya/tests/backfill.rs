@@ -169,6 +169,7 @@ async fn a_paddle_key_without_transaction_read_is_reported() {
         can_read: true,
         can_write: true,
         can_read_transactions: false,
+        can_simulate: true,
     });
     let (_, connection) =
         t.post("/connections/paddle", json!({"api_key": PADDLE_KEY, "environment": "production"})).await;

@@ -165,16 +165,25 @@ fn network_error(name: &str, host: &str, error: &reqwest::Error) -> ProviderErro
             ),
         )
     } else {
-        // The innermost cause says the useful thing ("Connection refused", "dns error").
-        let mut cause: &dyn std::error::Error = error;
-        while let Some(next) = cause.source() {
-            cause = next;
-        }
+        let cause = describe_send_error(error);
         ProviderError::new(
             ProviderErrorKind::Unreachable,
             format!("Could not reach {name} at {host}: {cause}. Check the internet connection, proxy or firewall."),
         )
     }
+}
+
+/// Why a request got no answer, in the words of its innermost cause ("Connection refused",
+/// "dns error: …"): the outer layers only say "error sending request".
+pub fn describe_send_error(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        return "no answer in time".to_string();
+    }
+    let mut cause: &dyn std::error::Error = error;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
 }
 
 /// Percent-encodes an id for use as one path segment. Provider ids are tame (`hook_…`,

@@ -23,13 +23,15 @@ pub struct ConnectionRow {
     pub created_at: i64,
     pub removed_at: Option<i64>,
     pub site_id: Option<String>,
+    /// Where verified deliveries are also sent (the founder's own handler), if anywhere.
+    pub forward_url: Option<String>,
     /// Filled by the list query only.
     pub last_delivery_at: Option<i64>,
     pub deliveries: i64,
 }
 
 const COLUMNS: &str = "id, provider, environment, account_id, key_last4, api_key_sealed, webhook_secret_sealed, \
-     webhook_id, webhook_url, status, sync_state, sync_error, sync_updated_at, created_at, removed_at, site_id";
+     webhook_id, webhook_url, status, sync_state, sync_error, sync_updated_at, created_at, removed_at, site_id, forward_url";
 
 fn from_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRow> {
     Ok(ConnectionRow {
@@ -49,6 +51,7 @@ fn from_row(row: &Row<'_>) -> rusqlite::Result<ConnectionRow> {
         created_at: row.get(13)?,
         removed_at: row.get(14)?,
         site_id: row.get(15)?,
+        forward_url: row.get(16)?,
         last_delivery_at: None,
         deliveries: 0,
     })
@@ -131,11 +134,20 @@ pub fn list_active(conn: &Connection) -> Result<Vec<ConnectionRow>> {
     ))?;
     let rows = stmt.query_map([], |row| {
         let mut c = from_row(row)?;
-        c.last_delivery_at = row.get(16)?;
-        c.deliveries = row.get(17)?;
+        c.last_delivery_at = row.get(17)?;
+        c.deliveries = row.get(18)?;
         Ok(c)
     })?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Sets or clears where a connection's deliveries are forwarded.
+pub fn set_forward_url(conn: &Connection, id: &str, url: Option<&str>) -> Result<()> {
+    let changed = conn.execute(
+        "UPDATE connections SET forward_url = ?2 WHERE id = ?1 AND status = 'active' AND provider != 'api'",
+        params![id, url],
+    )?;
+    if changed == 1 { Ok(()) } else { Err(StoreError::NotFound) }
 }
 
 /// Reservations left behind by a crash in the middle of connecting.

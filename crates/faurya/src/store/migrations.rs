@@ -19,6 +19,7 @@ const MIGRATIONS: &[M<'static>] = &[
     M::up(include_str!("../../migrations/0005_revenue_rollups.sql")),
     M::up(include_str!("../../migrations/0006_payment_refunded.sql")),
     M::up(include_str!("../../migrations/0007_attribution_rollups.sql")),
+    M::up(include_str!("../../migrations/0008_test_payments_forwarding.sql")),
 ];
 
 /// The schema version this build writes.

@@ -12,10 +12,12 @@ mod writer;
 pub mod attribution;
 pub mod connections;
 pub mod deliveries;
+pub mod forwards;
 pub mod payments;
 pub mod sessions;
 pub mod settings;
 pub mod sites;
+pub mod test_runs;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};

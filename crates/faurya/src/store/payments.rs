@@ -371,6 +371,7 @@ pub fn list(
     provider: Option<&str>,
     site: Option<&str>,
     paid: super::TimeRange,
+    origin: Option<&str>,
     before: Option<i64>,
     limit: usize,
 ) -> Result<Vec<PaymentRow>> {
@@ -379,10 +380,11 @@ pub fn list(
          WHERE p.id < ?1 AND (?2 IS NULL OR p.provider = ?2) AND (?4 IS NULL OR p.site_id = ?4)
            AND (?5 IS NULL OR COALESCE(p.paid_at, p.created_at) >= ?5)
            AND (?6 IS NULL OR COALESCE(p.paid_at, p.created_at) < ?6)
+           AND (?7 IS NULL OR p.origin = ?7)
          ORDER BY p.id DESC LIMIT ?3"
     ))?;
     let rows = stmt.query_map(
-        params![before.unwrap_or(i64::MAX), provider, limit as i64, site, paid.from_ms, paid.to_ms],
+        params![before.unwrap_or(i64::MAX), provider, limit as i64, site, paid.from_ms, paid.to_ms, origin],
         payment,
     )?;
     with_refunds(conn, rows.collect::<rusqlite::Result<_>>()?)

@@ -170,7 +170,7 @@ async fn payments_csv(
             );
             let mut before = None;
             loop {
-                let page = payments::list(conn, None, Some(&site), Default::default(), before, 1000)?;
+                let page = payments::list(conn, None, Some(&site), Default::default(), None, before, 1000)?;
                 let Some(last) = page.last() else { break };
                 before = Some(last.id);
                 for p in &page {

@@ -2,7 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::routing::{delete, get, post};
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 use crate::app::AppState;
 use crate::connections::{self, ConnectRequest, ConnectionView, Removed};
 use crate::http::error::{ApiError, FieldErrors};
-use crate::http::extract::{JsonBody, PathParams, QueryParams};
+use crate::http::extract::{JsonBody, PathParams, QueryParams, present};
 use crate::providers::{Environment, Provider};
 use crate::secrets::Secret;
 
@@ -19,8 +19,9 @@ pub fn router() -> Router<AppState> {
         .route("/connections", get(list))
         .route("/connections/whop", post(connect_whop))
         .route("/connections/paddle", post(connect_paddle))
-        .route("/connections/{id}", delete(remove).get(show))
+        .route("/connections/{id}", get(show).patch(edit).delete(remove))
         .route("/connections/{id}/backfill", post(backfill))
+        .route("/connections/{id}/test-payment", post(test_payment))
 }
 
 #[derive(Deserialize)]
@@ -60,6 +61,55 @@ async fn backfill(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<crate::backfill::BackfillState>, ApiError> {
     Ok(Json(crate::backfill::check(&state, &id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TestPaymentForm {
+    #[serde(default)]
+    via: Option<Value>,
+}
+
+/// `POST /api/connections/{id}/test-payment`: sends a test payment through the public URL
+/// (`via: "faurya"`, the default) or asks the provider to send one (`"provider"`). A failed step
+/// is a 200 with `ok: false` and the step; 404 for no such connection.
+async fn test_payment(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    JsonBody(form): JsonBody<TestPaymentForm>,
+) -> Result<Json<crate::test_payment::TestRun>, ApiError> {
+    let via = match form.via {
+        None | Some(Value::Null) => crate::test_payment::Via::Faurya,
+        Some(Value::String(text)) => crate::test_payment::Via::parse(&text).ok_or_else(|| {
+            ApiError::field("via", "Choose \"faurya\" (Faurya sends it) or \"provider\" (the provider sends it).")
+        })?,
+        Some(_) => return Err(ApiError::field("via", "Give via as text: \"faurya\" or \"provider\".")),
+    };
+    Ok(Json(crate::test_payment::run(&state, &id, via).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EditForm {
+    #[serde(default, deserialize_with = "present")]
+    forward_url: Option<Option<Value>>,
+}
+
+/// `PATCH /api/connections/{id}`: `{"forward_url": "http://localhost:3000/…"}` or null to stop.
+async fn edit(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    JsonBody(form): JsonBody<EditForm>,
+) -> Result<Json<ConnectionView>, ApiError> {
+    match form.forward_url {
+        None => {}
+        Some(None) | Some(Some(Value::Null)) => crate::forwarding::set_target(&state, &id, None).await?,
+        Some(Some(Value::String(url))) => crate::forwarding::set_target(&state, &id, Some(&url)).await?,
+        Some(Some(_)) => {
+            return Err(ApiError::field("forward_url", "Give the URL as text, or null to stop forwarding."));
+        }
+    }
+    Ok(Json(connections::get_view(&state, &id).await?))
 }
 
 /// Fields arrive as loose JSON so a wrong type becomes a field error, not a parse failure.

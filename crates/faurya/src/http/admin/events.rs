@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::payments::PaymentView;
 use crate::app::{AppState, LiveEvent};
 use crate::http::error::ApiError;
-use crate::http::extract::{PathParams, QueryParams};
+use crate::http::extract::{JsonBody, PathParams, QueryParams};
 use crate::ingest;
 use crate::providers::Provider;
 use crate::store::deliveries::{self, DeliveryRow, Filter, RejectionRow};
@@ -28,6 +28,7 @@ pub fn router() -> Router<AppState> {
         .route("/events/{id}", get(show))
         .route("/events/{id}/raw", get(raw))
         .route("/events/{id}/reprocess", post(reprocess))
+        .route("/events/{id}/forward", post(forward))
 }
 
 const STATUSES: &[&str] = &["received", "processed", "duplicate", "ignored", "failed", "rejected"];
@@ -70,6 +71,8 @@ pub struct EventSummary {
     http_status: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason_code: Option<String>,
+    /// Forwarding to the founder's handler: null when never queued or sent.
+    forward: Option<store::forwards::ForwardState>,
 }
 
 impl From<&DeliveryRow> for EventSummary {
@@ -91,6 +94,7 @@ impl From<&DeliveryRow> for EventSummary {
             duplicate_of: d.duplicate_of.map(|id| format!("d_{id}")),
             http_status: None,
             reason_code: None,
+            forward: None,
         }
     }
 }
@@ -114,6 +118,7 @@ impl From<&RejectionRow> for EventSummary {
             duplicate_of: None,
             http_status: Some(r.http_status),
             reason_code: Some(r.reason_code.clone()),
+            forward: None,
         }
     }
 }
@@ -189,7 +194,13 @@ async fn list(
                     site: site.clone(),
                     received,
                 };
-                deliveries::list(conn, &filter, Some(cursor.deliveries), limit + 1)?
+                let rows = deliveries::list(conn, &filter, Some(cursor.deliveries), limit + 1)?;
+                let mut with_forwarding = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let forward = store::forwards::state_of(conn, row.id)?;
+                    with_forwarding.push((row, forward));
+                }
+                with_forwarding
             } else {
                 Vec::new()
             };
@@ -219,13 +230,14 @@ async fn list(
     };
     while events.len() < limit && (i < delivered.len() || j < rejected.len()) {
         let take_delivery = match (delivered.get(i), rejected.get(j)) {
-            (Some(d), Some(r)) => d.received_at >= r.received_at,
+            (Some((d, _)), Some(r)) => d.received_at >= r.received_at,
             (Some(_), None) => true,
             _ => false,
         };
         if take_delivery {
-            next.deliveries = delivered[i].id;
-            events.push(EventSummary::from(&delivered[i]));
+            let (row, forward) = &delivered[i];
+            next.deliveries = row.id;
+            events.push(EventSummary { forward: forward.clone(), ..EventSummary::from(row) });
             i += 1;
         } else {
             next.rejected = rejected[j].id;
@@ -281,6 +293,14 @@ struct EventDetail {
     payment: Option<PaymentView>,
     /// The connection's current webhook URL, for "Copy as curl".
     webhook_url: Option<String>,
+    /// Attempts to forward it to the founder's handler, newest first.
+    forwards: Vec<store::forwards::AttemptView>,
+    forward_state: Option<store::forwards::ForwardState>,
+    next_retry_at: Option<String>,
+    /// Whether "Forward again" applies: only deliveries a provider sent.
+    forwardable: bool,
+    /// The connection's forward target, if it has one.
+    forward_url: Option<String>,
 }
 
 fn body_fields(body: &[u8]) -> (Option<String>, String) {
@@ -325,7 +345,19 @@ async fn detail(state: &AppState, id: EventId) -> Result<EventDetail, ApiError> 
                 Some(pid) => store::payments::get(conn, pid)?.map(PaymentView::from),
                 None => None,
             };
-            let webhook_url = store::connections::get(conn, &connection_id)?.and_then(|c| c.webhook_url);
+            let connection = store::connections::get(conn, &connection_id)?;
+            let forward_url = connection.as_ref().and_then(|c| c.forward_url.clone());
+            let webhook_url = connection.and_then(|c| c.webhook_url);
+            let (forwards, forward_state, forwardable) = match id {
+                EventId::Delivery(id) => (
+                    store::forwards::attempts_of(conn, id)?,
+                    store::forwards::state_of(conn, id)?,
+                    summary.provider != "api"
+                        && !summary.delivery_id.as_deref().is_some_and(|d| d.starts_with("backfill:")),
+                ),
+                EventId::Rejected(_) => (Vec::new(), None, false),
+            };
+            let next_retry_at = forwards.iter().find_map(|a| a.next_retry_at.clone());
             let headers = headers.and_then(|h| serde_json::from_str(&h).ok()).unwrap_or(Value::Array(Vec::new()));
             let (body_text, body_base64) = body_fields(&body);
             Ok(EventDetail {
@@ -337,6 +369,11 @@ async fn detail(state: &AppState, id: EventId) -> Result<EventDetail, ApiError> 
                 body_truncated: truncated,
                 payment,
                 webhook_url,
+                forwards,
+                forward_state,
+                next_retry_at,
+                forwardable,
+                forward_url,
             })
         })
         .await
@@ -355,6 +392,40 @@ async fn show(
     PathParams(id): PathParams<String>,
 ) -> Result<Json<EventDetail>, ApiError> {
     Ok(Json(detail(&state, parse_id(&id)?).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ForwardForm {
+    #[serde(default)]
+    url: Option<Value>,
+}
+
+/// `POST /api/events/{id}/forward`: sends a stored delivery now, to its connection's target or
+/// to `url`; answers the attempt (also when the target failed: `ok: false`).
+async fn forward(
+    State(state): State<AppState>,
+    PathParams(id): PathParams<String>,
+    JsonBody(form): JsonBody<ForwardForm>,
+) -> Result<Json<store::forwards::AttemptView>, ApiError> {
+    let delivery = match parse_id(&id)? {
+        EventId::Delivery(id) => id,
+        EventId::Rejected(_) => {
+            return Err(ApiError::Conflict {
+                code: "not_forwardable",
+                message: "Rejected attempts are not forwarded: their signature did not verify, so anyone may have \
+                          sent them."
+                    .into(),
+            });
+        }
+    };
+    let url = match form.url {
+        None | Some(Value::Null) => None,
+        Some(Value::String(url)) if url.trim().is_empty() => None,
+        Some(Value::String(url)) => Some(url),
+        Some(_) => return Err(ApiError::field("url", "Give the URL as text.")),
+    };
+    Ok(Json(crate::forwarding::forward_now(&state, delivery, url.as_deref()).await?))
 }
 
 /// The body exactly as received, as a download.

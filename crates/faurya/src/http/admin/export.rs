@@ -163,7 +163,7 @@ async fn payments_jsonl(
     // Newest first by id (the listing's keyset), so `after` here walks downwards.
     let fetch = move |conn: &rusqlite::Connection, before: i64| {
         let before = if before == 0 { None } else { Some(before) };
-        let rows = payments::list(conn, None, site.as_deref(), Default::default(), before, PAGE)?;
+        let rows = payments::list(conn, None, site.as_deref(), Default::default(), None, before, PAGE)?;
         let last = rows.last().map(|p| p.id).unwrap_or(0);
         let views: Vec<serde_json::Value> = rows.into_iter().map(super::payment_view).collect();
         Ok((views, last))

@@ -1,22 +1,23 @@
 //! `/api/payments` and `/api/revenue/summary`: what was earned, and from which visit.
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::app::AppState;
+use crate::app::{AppState, LiveEvent};
 use crate::http::error::ApiError;
 use crate::http::extract::{PathParams, QueryParams};
 use crate::providers::Provider;
 use crate::store::payments::{self, PaymentRow};
-use crate::store::{now_ms, rfc3339};
+use crate::store::{StoreError, now_ms, rfc3339, test_runs};
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/payments", get(list))
-        .route("/payments/{id}", get(show))
+        .route("/payments", get(list).delete(remove_tests))
+        .route("/payments/{id}", get(show).delete(remove))
         .route("/revenue/summary", get(summary))
 }
 
@@ -160,6 +161,18 @@ struct ListQuery {
     from: Option<String>,
     /// RFC 3339; paid before.
     to: Option<String>,
+    /// How it reached Faurya: webhook, api, backfill or test.
+    source: Option<String>,
+}
+
+const SOURCES: &[&str] = &["webhook", "api", "backfill", "test"];
+
+fn source_filter(source: Option<String>) -> Result<Option<String>, ApiError> {
+    match source.filter(|s| !s.is_empty()) {
+        Some(s) if SOURCES.contains(&s.as_str()) => Ok(Some(s)),
+        Some(_) => Err(ApiError::field("source", format!("Use one of: {}.", SOURCES.join(", ")))),
+        None => Ok(None),
+    }
 }
 
 async fn list(
@@ -182,9 +195,12 @@ async fn list(
     };
     let site = query.site.filter(|s| !s.is_empty());
     let paid = super::time_range::parse(query.from, query.to)?;
+    let origin = source_filter(query.source)?;
     let mut rows = state
         .store
-        .read(move |conn| payments::list(conn, provider.as_deref(), site.as_deref(), paid, before, limit + 1))
+        .read(move |conn| {
+            payments::list(conn, provider.as_deref(), site.as_deref(), paid, origin.as_deref(), before, limit + 1)
+        })
         .await?;
     let more = rows.len() > limit;
     rows.truncate(limit);
@@ -196,6 +212,57 @@ async fn list(
 async fn show(State(state): State<AppState>, PathParams(id): PathParams<i64>) -> Result<Json<PaymentView>, ApiError> {
     let row = state.store.read(move |conn| payments::get(conn, id)).await?;
     row.map(|p| Json(PaymentView::from(p))).ok_or_else(|| ApiError::not_found("No such payment."))
+}
+
+/// `DELETE /api/payments/{id}`: removes a test payment with the deliveries that brought it.
+/// Real payments are refused (409): they are the record of revenue.
+async fn remove(State(state): State<AppState>, PathParams(id): PathParams<i64>) -> Result<StatusCode, ApiError> {
+    let removed =
+        state.store.write(move |conn| test_runs::remove_test_payment(conn, id)).await.map_err(|e| match e {
+            StoreError::Conflict(message) => ApiError::Conflict { code: "not_a_test", message },
+            e => e.into(),
+        })?;
+    if !removed {
+        return Err(ApiError::not_found("No such payment."));
+    }
+    state.publish(LiveEvent::Payment(id));
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RemoveQuery {
+    source: Option<String>,
+    site: Option<String>,
+}
+
+/// `DELETE /api/payments?source=test`: removes every test payment (of one site with `site`).
+/// Only `source=test` is accepted: nothing else may be removed in bulk.
+async fn remove_tests(
+    State(state): State<AppState>,
+    QueryParams(query): QueryParams<RemoveQuery>,
+) -> Result<Json<Value>, ApiError> {
+    if query.source.as_deref() != Some("test") {
+        return Err(ApiError::field("source", "Only test payments can be removed: use source=test."));
+    }
+    let site = query.site.filter(|s| !s.is_empty());
+    let removed = state
+        .store
+        .write(move |conn| {
+            let ids = test_runs::test_payment_ids(conn, site.as_deref())?;
+            let mut removed = 0;
+            for id in ids {
+                if test_runs::remove_test_payment(conn, id)? {
+                    removed += 1;
+                }
+            }
+            Ok(removed)
+        })
+        .await?;
+    if removed > 0 {
+        state.publish(LiveEvent::Payment(0));
+    }
+    Ok(Json(json!({ "removed": removed })))
 }
 
 #[derive(Deserialize)]

@@ -31,6 +31,8 @@ pub struct SettingsView {
     pub version: &'static str,
     pub signature_tolerance_secs: i64,
     pub tunnel: TunnelView,
+    /// The desktop app's switches (`available: false` under `faurya serve`).
+    pub desktop: crate::desktop::DesktopPrefs,
 }
 
 #[derive(Serialize)]
@@ -76,6 +78,12 @@ struct SettingsUpdate {
     signature_tolerance_secs: Option<i64>,
     #[serde(default)]
     tunnel: Option<TunnelUpdate>,
+    #[serde(default, deserialize_with = "present")]
+    notify_payments: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    notify_test_payments: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "present")]
+    start_at_login: Option<Option<Value>>,
 }
 
 /// Values arrive as loose JSON so a wrong type is a field error, not a parse failure.
@@ -185,6 +193,20 @@ async fn update(
             _ => {}
         }
     }
+    let mut switches = Vec::new();
+    for (field, key, value) in [
+        ("notify_payments", crate::desktop::NOTIFY_PAYMENTS, &update.notify_payments),
+        ("notify_test_payments", crate::desktop::NOTIFY_TEST_PAYMENTS, &update.notify_test_payments),
+        ("start_at_login", crate::desktop::START_AT_LOGIN, &update.start_at_login),
+    ] {
+        match value {
+            None => {}
+            Some(Some(Value::Bool(on))) => switches.push((key, *on)),
+            Some(_) => {
+                fields.insert(field, "Use true or false.".into());
+            }
+        }
+    }
     if !fields.is_empty() {
         return Err(ApiError::Invalid(fields));
     }
@@ -199,6 +221,9 @@ async fn update(
             }
             if let Some(secs) = tolerance {
                 kv::set(conn, kv::SIGNATURE_TOLERANCE_SECS, &secs.to_string())?;
+            }
+            for (key, on) in &switches {
+                crate::desktop::set_flag(conn, key, *on)?;
             }
             Ok(())
         })
@@ -378,7 +403,10 @@ fn valid_hostname(host: &str) -> bool {
 
 pub async fn view(state: &AppState) -> Result<SettingsView, ApiError> {
     let tolerance = state.store.read(kv::signature_tolerance_secs).await?;
+    let available = state.config.desktop;
+    let desktop = state.store.read(move |conn| crate::desktop::load(conn, available)).await?;
     Ok(SettingsView {
+        desktop,
         public_url: state.effective_public_url(),
         public_url_source: state.public_url_source(),
         data_dir: state.config.data_dir.display().to_string(),

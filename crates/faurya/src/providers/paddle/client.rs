@@ -47,6 +47,31 @@ pub struct ReadyDestination {
     pub secret: Secret,
 }
 
+/// A simulation Paddle is running: its id and the run's.
+#[derive(Debug, Clone)]
+pub struct SimulationRun {
+    pub simulation: String,
+    pub run: String,
+}
+
+/// One notification of a simulation run: `status` (`pending`, `success`, `failed`, `aborted`)
+/// and, once sent, the destination's answer.
+#[derive(Debug, Clone, Deserialize)]
+pub struct SimulationEvent {
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub response: Option<SimulationResponse>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SimulationResponse {
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub status_code: Option<f64>,
+}
+
 pub struct PaddleClient {
     api: transport::Api,
 }
@@ -164,6 +189,58 @@ impl PaddleClient {
             }
         }
         Ok(all)
+    }
+
+    /// Creates a single-event simulation of `event_type` with `payload` (the entity) for the
+    /// destination, and runs it: Paddle's servers then send it like a real notification. Needs
+    /// `notification_simulation.write`; the destination must accept simulation traffic
+    /// (`traffic_source` `all` or `simulation`, which Faurya's destinations do).
+    pub async fn run_simulation(
+        &self,
+        destination_id: &str,
+        name: &str,
+        event_type: &str,
+        payload: Value,
+    ) -> Result<SimulationRun, ProviderError> {
+        let explain = |error: ProviderError| match error.kind {
+            ProviderErrorKind::Forbidden => ProviderError::new(
+                ProviderErrorKind::Forbidden,
+                format!(
+                    "Paddle refused to simulate a notification: give the API key the notification_simulation.write                      permission (Paddle → Developer tools → Authentication). ({})",
+                    error.message
+                ),
+            ),
+            _ => error,
+        };
+        let body = serde_json::json!({
+            "notification_setting_id": destination_id, "name": name, "type": event_type, "payload": payload,
+        });
+        let created = self.call(Method::POST, "/simulations", Some(body)).await.map_err(explain)?;
+        let simulation = created
+            .pointer("/data/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unexpected("a simulation without an id".into()))?
+            .to_string();
+        let path = format!("/simulations/{}/runs", transport::path_segment(&simulation));
+        let run = self.call(Method::POST, &path, None).await.map_err(explain)?;
+        let run = run
+            .pointer("/data/id")
+            .and_then(Value::as_str)
+            .ok_or_else(|| unexpected("a simulation run without an id".into()))?
+            .to_string();
+        Ok(SimulationRun { simulation, run })
+    }
+
+    /// The events of a simulation run with what the destination answered (once it has).
+    pub async fn simulation_events(&self, run: &SimulationRun) -> Result<Vec<SimulationEvent>, ProviderError> {
+        let path = format!(
+            "/simulations/{}/runs/{}?include=events",
+            transport::path_segment(&run.simulation),
+            transport::path_segment(&run.run)
+        );
+        let value = self.call(Method::GET, &path, None).await?;
+        let events = value.pointer("/data/events").cloned().unwrap_or(Value::Array(Vec::new()));
+        serde_json::from_value(events).map_err(|e| unexpected(format!("a simulation run's events: {e}")))
     }
 
     async fn patch(&self, id: &str, body: Value) -> Result<Destination, ProviderError> {

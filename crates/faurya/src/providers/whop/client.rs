@@ -65,6 +65,17 @@ pub struct UpdateWebhook<'a> {
     pub enabled: Option<bool>,
 }
 
+/// Whop's account of a test delivery: whether the endpoint answered 2xx, its status and body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct WebhookTest {
+    #[serde(default)]
+    pub success: bool,
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub body: Option<String>,
+}
+
 pub struct WhopClient {
     api: transport::Api,
 }
@@ -141,6 +152,26 @@ impl WhopClient {
     /// Every item of a list endpoint, 100 a page, following `page_info.end_cursor`. At most 100
     /// pages: a hard stop in case a provider bug returns the same cursor forever (a longer
     /// backfill gap is caught up by the next check).
+    /// Asks Whop to send a test delivery of `event` to the webhook (`POST /webhooks/{id}/test`,
+    /// permission `developer:manage_webhook`). Whop makes the call from its own servers and
+    /// answers with what the endpoint answered.
+    pub async fn test_webhook(&self, id: &str, event: &str) -> Result<WebhookTest, ProviderError> {
+        let path = format!("/webhooks/{}/test", transport::path_segment(id));
+        let value = self.call(Method::POST, &path, &[], Some(serde_json::json!({ "event": event }))).await.map_err(
+            |error| match error.kind {
+                ProviderErrorKind::Forbidden => ProviderError::new(
+                    ProviderErrorKind::Forbidden,
+                    format!(
+                        "Whop refused to send a test: the key needs the developer:manage_webhook permission. ({})",
+                        error.message
+                    ),
+                ),
+                _ => error,
+            },
+        )?;
+        parse_shape(value)
+    }
+
     async fn list_all<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
