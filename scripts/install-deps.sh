@@ -12,7 +12,7 @@ node_min_minor=19
 
 build_pkgs=(build-essential pkg-config curl wget file libssl-dev libwebkit2gtk-4.1-dev
   libayatana-appindicator3-dev librsvg2-dev libxdo-dev)
-test_pkgs=(xvfb x11-utils imagemagick dbus-daemon chromium faketime)
+test_pkgs=(xvfb x11-utils xdotool imagemagick dbus-daemon chromium faketime)
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'install-deps: %s\n' "$*" >&2; exit 1; }
