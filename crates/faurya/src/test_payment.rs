@@ -202,6 +202,15 @@ pub async fn run(state: &AppState, connection_id: &str, via: Via) -> Result<Test
             }
         );
     }
+    if run.ok
+        && let Some(url) = state.effective_public_url()
+        && let Some(why) = unreachable_from_outside(&url)
+    {
+        run.message.push_str(&format!(
+            " But {why}: this proves the path from this computer only. Providers need a public https address \
+             (start a tunnel in Settings)."
+        ));
+    }
     run.finished_at = Some(rfc3339(now_ms()));
     let text = serde_json::to_string(&run).map_err(|e| ApiError::Internal(e.to_string()))?;
     let (run_id, ok) = (id.clone(), run.ok);
@@ -480,6 +489,19 @@ async fn check_processing(state: &AppState, run_id: &str, delivery: i64, run: &m
         }
     }
     Ok(())
+}
+
+/// Why providers could not reach `public_url` although Faurya can (a loopback or private
+/// address), if so.
+fn unreachable_from_outside(public_url: &str) -> Option<String> {
+    let url = url::Url::parse(public_url).ok()?;
+    let host = url.host()?;
+    let private = match host {
+        url::Host::Domain(name) => name == "localhost" || name.ends_with(".localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified(),
+        url::Host::Ipv6(ip) => ip.is_loopback() || ip.is_unspecified() || (ip.segments()[0] & 0xfe00) == 0xfc00,
+    };
+    private.then(|| format!("{} is an address only this computer or network reaches", url.host_str().unwrap_or("")))
 }
 
 /// The plain words for a request that got no HTTP answer at all.

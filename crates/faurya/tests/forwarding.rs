@@ -333,3 +333,24 @@ async fn queued_forwards_survive_a_restart() {
     wait_for("the retry after restart", || *received.lock().unwrap() == 1, Duration::from_secs(20)).await;
     t.stop().await;
 }
+
+#[tokio::test]
+async fn deliveries_after_removed_test_payments_are_still_forwarded() {
+    // Removing test payments deletes the newest deliveries, so SQLite hands their ids out again.
+    let (t, _fakes, id, secret) = whop_app().await;
+    t.put("/settings", json!({"public_url": t.public})).await;
+    let (target, url) = Target::start(vec![200]).await;
+    t.patch(&format!("/connections/{id}"), json!({"forward_url": url})).await;
+    for _ in 0..2 {
+        let (_, run) = t.post(&format!("/connections/{id}/test-payment"), json!({})).await;
+        assert_eq!(run["ok"], true, "{run}");
+    }
+    wait_for("the test deliveries' forwards", || target.count() == 2, Duration::from_secs(10)).await;
+    let (status, removed) = t.delete("/payments?source=test").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(removed["removed"], 2);
+    let hook = format!("{}/webhooks/whop/{id}", t.public);
+    post_whop(&t.client, &hook, &secret, "msg_after_removal", payment("pay_after_removal")).await;
+    wait_for("the forward after the removal", || target.count() == 3, Duration::from_secs(10)).await;
+    t.stop().await;
+}

@@ -88,6 +88,10 @@ async fn a_whop_test_payment_goes_through_the_public_url_and_is_kept_out_of_reve
     );
     let payment = run["payment_id"].as_i64().unwrap();
     is_uncounted_test(&t, payment).await;
+    assert!(
+        run["message"].as_str().unwrap().contains("this proves the path from this computer only"),
+        "a loopback public URL passes, with the caveat that providers cannot reach it: {run}"
+    );
 
     // The delivery is a real, verified one in the inspector.
     let delivery = run["delivery_id"].as_str().unwrap();

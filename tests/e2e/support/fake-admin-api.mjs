@@ -1,8 +1,9 @@
 // An in-memory stand-in for the admin listener, answering in the shapes of docs/API.md, serving
-// the built UI from ui/dist. ui-contract.test.mjs uses it for what the real backend cannot be
-// made to answer on demand (a build without the later endpoints, a 422 field error, the tunnel
-// settings before they land); support/preview.mjs uses its sample data to render every page
-// without Rust. Everything else is tested against the real backend.
+// the built UI from ui/dist. ui-contract.test.mjs, first-run.test.mjs and
+// test-payments-forwarding.test.mjs use it for what the real backend cannot be made to answer on
+// demand (a build without the later endpoints, a 422 field error, a tunnel in a given state, a
+// forward target that answers 500, the desktop app's settings); support/preview.mjs uses its
+// sample data to render every page without Rust. Everything else is tested against the real backend.
 //
 // Tracking (sites, sessions, traffic, live visitors, install) follows the admin API contract of
 // the tracking work: several sites, ~200 sessions of the main site over 30 days with a believable
@@ -14,6 +15,23 @@
 // some only plain ids, a few a token that was not trusted (expired, altered, another site's); a
 // few came through the revenue API, one from a backfill, one is a test. Models, journeys, visitor
 // pages, the attribution report, its comparison and the CSV exports are computed on request.
+//
+// Test payments, forwarding and the desktop switches (issue 13): POST
+// /api/connections/{id}/test-payment runs the steps the backend runs
+// (crates/faurya/src/test_payment.rs) and answers the TestRun, also when a step fails: no public
+// URL stops at "Public URL", a public URL that does not answer (`state.tunnelTest.ok === false`)
+// at "Sent through the public URL" with "The tunnel is unreachable: …"; a passing run records a
+// delivery and a `source: "test"` payment ($49.00), and becomes the connection's `last_test`.
+// GET /api/payments?source=…, DELETE /api/payments/{id} (test payments only, 409 `not_a_test`)
+// and DELETE /api/payments?source=test. PATCH /api/connections/{id} sets `forward_url`; every
+// verified delivery of such a connection is then forwarded (answers from `state.forwardAnswers`,
+// else 200), a failed automatic attempt queues the next one (10 s, 30 s, 2 min … 3 h, 8 in all);
+// events carry `forward`, the detail `forwards`, `forward_state` and `next_retry_at`; POST
+// /api/events/{id}/forward sends one by hand (409 `not_forwardable` for rejected attempts and
+// backfills, `no_target` without a URL). GET /api/settings has `desktop` (`available` only with
+// the `desktop` option, as in the desktop app). The seeded Whop account forwards to
+// http://localhost:3000/api/webhooks/whop (its newest delivery waiting for a retry) and its last
+// test payment passed.
 import { createHash, randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import http from 'node:http';
@@ -30,7 +48,9 @@ const TYPES = {
 };
 
 // `backup` (issue 12): /api/health reports the store (`store.writable`…) and GET /api/backup answers.
-const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution', 'backup'];
+// Issue 13: `test_payments` (POST …/test-payment, `last_test`, removing test payments), `forwarding`
+// (`forward_url`, `forward`/`forwards`, POST /api/events/{id}/forward), `desktop` (settings.desktop).
+const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution', 'backup', 'test_payments', 'forwarding', 'desktop'];
 
 /**
  * The `from` (inclusive) and `to` (exclusive) query of GET /api/events and /api/payments as a
@@ -99,6 +119,11 @@ function masked(key) {
 
 const iso = (d) => new Date(d).toISOString();
 
+/** A payment id never used before (test payments can be removed, so not the list's length). */
+function nextPaymentId(state) {
+  return state.payments.reduce((m, x) => Math.max(m, x.id), 0) + 1;
+}
+
 /** Build a signed-looking delivery the way a provider would send it. */
 export function makeDelivery(state, { provider = 'whop', type = 'payment.succeeded', status = 'processed', at = Date.now(), amount = 1043, currency = 'USD', attributed = true, error = null, connectionId, visit = null, attribution = null } = {}) {
   const n = ++state.seq;
@@ -140,7 +165,7 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
   const revenue = status === 'processed' && /payment\.succeeded|transaction\.(completed|paid)/.test(type);
   if (revenue) {
     payment = {
-      id: state.payments.length + 1,
+      id: nextPaymentId(state),
       provider,
       site_id: siteId,
       connection_id: conn,
@@ -456,7 +481,7 @@ function attributionOf(how, rand) {
 export function makePayment(state, { provider = 'stripe', amount, currency = 'USD', at = Date.now(), source = 'api', visit = null, attribution = null, connectionId = null, orderId } = {}) {
   const n = ++state.seq;
   const payment = {
-    id: state.payments.length + 1,
+    id: nextPaymentId(state),
     provider,
     site_id: visit?.site_id ?? state.sites[0]?.id ?? null,
     connection_id: connectionId,
@@ -833,7 +858,7 @@ export function seed(state, now = Date.now()) {
     [6.5, 'stripe', 2900, 'USD', 'googleSame', 'ids', 'api'],
     [1.5, 'stripe', 4900, 'EUR', 'paidThenOrganic', 'verified', 'api'],
     [17, 'whop', 4900, 'USD', 'xDirect', 'verified', 'backfill'],
-    [0.6, 'whop', 100, 'USD', null, null, 'test'],
+    [0.6, 'whop', 4900, 'USD', null, null, 'test'],
   ];
   for (const [ago, provider, amount, currency, journey, how, source] of others) {
     const at = now - ago * day - 3600e3 * (ago % 5);
@@ -868,6 +893,154 @@ export function seed(state, now = Date.now()) {
   state.events.sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
   for (const c of state.connections) c.deliveries = state.events.filter((e) => e.connection_id === c.id).length;
   state.payments.sort((a, b) => (a.paid_at < b.paid_at ? 1 : -1));
+
+  // Issue 13: the Whop account forwards to a local handler (down just now: a retry is queued);
+  // its last test payment passed.
+  whop.forward_url = 'http://localhost:3000/api/webhooks/whop';
+  const recent = state.events.filter((e) => e.connection_id === whop.id && e.verdict === 'verified' && e.received_at > iso(now - 3 * day));
+  const answers = [
+    [{ status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', ms: 3 }],
+    [{ status: 200, body: '{"received":true}', ms: 41 }],
+    [{ error: 'connection refused' }, { status: 200, body: '{"received":true}', ms: 37 }],
+  ];
+  recent.slice(0, answers.length).forEach((e, i) => {
+    state.forwardAnswers = [...answers[i]];
+    const at = Date.parse(e.received_at);
+    answers[i].forEach((_, n) => {
+      forwardDelivery(state, e, whop.forward_url);
+      const sent = e.forwards.find((a) => a.sent !== false);
+      sent.at = iso(at + 50 + n * 10e3);
+    });
+    const queued = e.forwards.find((a) => a.sent === false);
+    if (queued) queued.next_retry_at = iso(now + 2 * 60e3);
+  });
+  const test = state.payments.find((x) => x.source === 'test');
+  if (test) {
+    const run = finishRun(
+      { id: 'test_5c1e0f9a2b7d4e6f', connection_id: whop.id, provider: 'whop', via: 'faurya', ok: false, started_at: test.created_at, finished_at: null, failed_step: null, message: null, steps: testSteps('whop', 'faurya'), delivery_id: null, payment_id: test.id },
+      { public_url: state.settings.public_url, sign: 'payment.succeeded, $49.00', send: 'Faurya answered 200', verify: 'stored', process: 'test payment recorded' },
+    );
+    run.finished_at = iso(Date.parse(test.created_at) + 900);
+    whop.last_test = run;
+  }
+}
+
+// ---- issue 13: test payments, forwarding ------------------------------------------------------
+
+/** The steps of a test payment, in order, as the backend labels them (crates/faurya/src/test_payment.rs). */
+function testSteps(provider, via) {
+  const name = provider === 'whop' ? 'Whop' : 'Paddle';
+  const middle =
+    via === 'provider'
+      ? [
+          ['ask_provider', provider === 'whop' ? 'Asked Whop to send a test' : "Asked Paddle's simulator to send a test"],
+          ['send', `${name}'s servers reached the public URL`],
+        ]
+      : [
+          ['sign', "Signed with this connection's secret"],
+          ['send', 'Sent through the public URL'],
+        ];
+  return [['public_url', 'Public URL'], ...middle, ['verify', 'Signature verified and stored'], ['process', 'Parsed into a test payment']].map(([key, label]) => ({ key, label, state: 'skipped', detail: null }));
+}
+
+/** A finished run: every step up to `failAt` passed (with its detail), that one failed, the rest skipped. */
+function finishRun(run, details, failAt = null, message = null) {
+  let failed = false;
+  for (const step of run.steps) {
+    if (failed) continue;
+    if (step.key === failAt) {
+      step.state = 'failed';
+      step.detail = details[step.key] ?? null;
+      failed = true;
+    } else {
+      step.state = 'ok';
+      step.detail = details[step.key] ?? null;
+    }
+  }
+  run.ok = !failAt;
+  run.failed_step = failAt;
+  run.message = message;
+  run.finished_at = iso(Date.now());
+  return run;
+}
+
+/** As the backend checks a forward target: http(s), a host, no credentials, no fragment; else the field's message. */
+function forwardTargetProblem(text) {
+  const v = String(text ?? '').trim();
+  if (!v) return 'Give a URL such as http://localhost:3000/api/webhooks/whop.';
+  let u;
+  try {
+    u = new URL(v);
+  } catch {
+    return 'That is not a URL; use e.g. http://localhost:3000/api/webhooks.';
+  }
+  if (!/^https?:$/.test(u.protocol)) return `Use an http:// or https:// URL, not ${u.protocol}//.`;
+  if (u.username || u.password) return "Leave credentials out of the URL; Faurya passes the provider's signature headers instead.";
+  if (v.includes('#')) return 'Leave the #fragment out: it is never sent to a server.';
+  return null;
+}
+
+/** Waits before the 2nd … 8th automatic attempt (10 s, 30 s, 2 min, 10 min, 30 min, 1 h, 3 h). */
+const FORWARD_BACKOFF = [10e3, 30e3, 120e3, 600e3, 1800e3, 3600e3, 10800e3];
+
+/**
+ * One send of a delivery to `url`, answered from `state.forwardAnswers` (a queue of
+ * `{status, body}` or `{error}`; empty: 200 `{"received":true}`). An automatic one that fails
+ * queues the next (a row with `sent: false`) per the back-off, until the 8th.
+ */
+export function forwardDelivery(state, e, url, { manual = false } = {}) {
+  e.forwards ??= [];
+  const answer = state.forwardAnswers?.length ? state.forwardAnswers.shift() : { status: 200, body: '{"received":true}' };
+  const body = answer.error ? null : (answer.body ?? '');
+  const cut = body !== null && Buffer.byteLength(body) > 2048;
+  const ok = !answer.error && answer.status >= 200 && answer.status < 300;
+  let attempt;
+  if (manual) {
+    attempt = { id: ++state.forwardSeq, url, attempt: e.forwards.filter((a) => a.manual).length + 1, manual: true };
+  } else {
+    // The queued retry (if any) is the one sent now.
+    const queued = e.forwards.find((a) => !a.manual && a.sent === false);
+    attempt = queued ?? { id: ++state.forwardSeq, url, attempt: e.forwards.filter((a) => !a.manual).length + 1, manual: false };
+    if (queued) e.forwards = e.forwards.filter((a) => a !== queued);
+  }
+  Object.assign(attempt, {
+    at: iso(Date.now()),
+    sent: true,
+    status_code: answer.error ? null : answer.status,
+    duration_ms: answer.error ? null : (answer.ms ?? 12),
+    response_body: cut ? Buffer.from(body).subarray(0, 2048).toString('utf8') : body,
+    response_truncated: cut,
+    error: answer.error ?? null,
+    ok,
+    next_retry_at: null,
+  });
+  e.forwards.unshift(attempt);
+  if (!manual && !ok && attempt.attempt < 8) {
+    const next = { id: ++state.forwardSeq, url, attempt: attempt.attempt + 1, manual: false, at: iso(Date.now()), sent: false, status_code: null, duration_ms: null, response_body: null, response_truncated: false, error: null, ok: false, next_retry_at: iso(Date.now() + FORWARD_BACKOFF[attempt.attempt - 1]) };
+    e.forwards.unshift(next);
+  }
+  return attempt;
+}
+
+/** The delivery's forwarding as the list shows it (the backend's `state_of`), or null. */
+function forwardStateOf(e) {
+  const list = e.forwards ?? [];
+  if (!list.length) return null;
+  const sent = list.filter((a) => a.sent !== false);
+  const status_code = sent[0]?.status_code ?? null;
+  const auto = list.find((a) => !a.manual);
+  let state;
+  if (auto) {
+    if (auto.sent === false) state = auto.attempt > 1 ? 'retrying' : 'pending';
+    else if (auto.ok) state = 'delivered';
+    else state = auto.attempt >= 8 ? 'failed' : 'retrying';
+  } else state = status_code !== null && status_code >= 200 && status_code < 300 ? 'delivered' : 'failed';
+  return { state, status_code, attempts: sent.length };
+}
+
+/** Whether a delivery may be forwarded: verified, from a provider (not a backfill, not the revenue API). */
+function forwardable(e) {
+  return e.verdict === 'verified' && !String(e.delivery_id ?? '').startsWith('backfill:') && e.provider !== 'api';
 }
 
 function addConnection(state, { provider, api_key, company_id, environment, site_id }, at = Date.now()) {
@@ -885,13 +1058,18 @@ function addConnection(state, { provider, api_key, company_id, environment, site
     last_delivery_at: null,
     deliveries: 0,
     sync: { state: 'ok', error: null, updated_at: iso(at) },
+    last_test: null,
+    forward_url: null,
   };
   state.connections.unshift(conn);
+  // As the backend does: Start at login turns on with the first provider, unless the founder chose.
+  const d = state.settings.desktop;
+  if (d && !d.start_at_login_set) d.start_at_login = true;
   return conn;
 }
 
 function summary(e) {
-  const { headers: _h, body_text: _t, body_base64: _b, body_size: _s, body_truncated: _bt, payment: _p, webhook_url: _w, ...rest } = e;
+  const { headers: _h, body_text: _t, body_base64: _b, body_size: _s, body_truncated: _bt, payment: _p, webhook_url: _w, forwards: _f, ...rest } = e;
   return rest;
 }
 
@@ -934,8 +1112,17 @@ function page(list, url, map = (x) => x) {
  * to 12 minutes ago); `setStore` and `POST /__fake/store?writable=false&error=…` change it later.
  * `tokenFromEnv` makes a bad sign-in link say the token comes from FAURYA_ADMIN_TOKEN (else the
  * token file in the data dir). `setTunnel` changes the tunnel's state as the backend would report it.
+ * `desktop: true` answers as the desktop app does (`settings.desktop.available`); by default it is
+ * false, as under `faurya serve`.
+ *
+ * Issue 13 hooks on `state`: `forwardAnswers` (a queue of `{status, body, ms}` or `{error}` the
+ * forward target answers, then 200), `tunnelTest` with `ok: false` (the public URL does not
+ * answer: a test payment fails at "Sent through the public URL" with its error),
+ * `providerTestRefusal` (the provider refuses to send a test: the message), `testDelayMs` (how
+ * long a test payment takes, 400 ms by default). `runDueForwards()` sends queued retries now.
  * @param {{ features?: string[], auth?: boolean, token?: string, seed?: boolean, port?: number, tokenFromEnv?: boolean,
- *   failDeleteFor?: string[], store?: { writable: boolean, error?: string | null, since?: string | null } }} [opts]
+ *   failDeleteFor?: string[], store?: { writable: boolean, error?: string | null, since?: string | null },
+ *   desktop?: boolean }} [opts]
  */
 export async function startFakeAdmin(opts = {}) {
   const features = new Set(opts.features ?? ALL_FEATURES);
@@ -953,6 +1140,9 @@ export async function startFakeAdmin(opts = {}) {
       ...(features.has('tunnel')
         ? { tunnel: { backend: 'none', state: 'off', url: null, error: null, updated_at: iso(Date.now() - 3600e3), cloudflared: { installed: true, path: '/usr/bin/cloudflared', install_hint: 'Install cloudflared with Homebrew: `brew install cloudflared`.' }, ngrok: { authtoken_set: false, masked_authtoken: null, domain: null }, bore: { host: null, port: 0, secret_set: false, public_url: null } } }
         : {}),
+      ...(features.has('desktop')
+        ? { desktop: { available: !!opts.desktop, notify_payments: true, notify_test_payments: false, start_at_login: false, start_at_login_set: false } }
+        : {}),
     },
     connections: [],
     events: [],
@@ -963,6 +1153,8 @@ export async function startFakeAdmin(opts = {}) {
     failDelete: new Set(opts.failDeleteFor ?? []),
     store: { writable: true, error: null, since: null },
     backups: 0,
+    forwardSeq: 0,
+    forwardAnswers: [],
   };
   // A fresh install has one site, "My site", with no domains.
   if (features.has('sites')) makeSite(state, { name: 'My site', domains: [] });
@@ -983,6 +1175,100 @@ export async function startFakeAdmin(opts = {}) {
   /** Like the backend: the data is a bare id (or empty), not JSON. */
   function emit(topic, data = '') {
     for (const res of streams) res.write(`event: ${topic}\ndata: ${data}\n\n`);
+  }
+
+  /** A test payment goes with its deliveries. */
+  function removePayment(x) {
+    state.payments = state.payments.filter((y) => y !== x);
+    const gone = state.events.filter((e) => e.payment_id === x.id || e.id === x.delivery_id);
+    state.events = state.events.filter((e) => !gone.includes(e));
+    for (const c of state.connections) c.deliveries = state.events.filter((e) => e.connection_id === c.id).length;
+  }
+
+  /** A connection as the API answers it: issue 13's fields only in a build that has them. */
+  function connectionView(c) {
+    const { last_test, forward_url, ...rest } = c;
+    return { ...rest, ...(features.has('test_payments') ? { last_test } : {}), ...(features.has('forwarding') ? { forward_url } : {}) };
+  }
+
+  /** A delivery in the list (`forward`) or in full (`forwards`, `forward_state`, `next_retry_at`). */
+  function eventView(e, full) {
+    const base = full ? { ...e, payment: paymentView(state, e.payment, features) } : summary(e);
+    if (!features.has('forwarding')) {
+      const { forwards: _f, ...old } = base;
+      return old;
+    }
+    const forward = forwardStateOf(e);
+    if (!full) return { ...base, forward };
+    const list = e.forwards ?? [];
+    return { ...base, forwards: list, forward: forward, forward_state: forward, next_retry_at: list.find((a) => a.sent === false)?.next_retry_at ?? null };
+  }
+
+  /** Forward a new delivery of a connection that has a target, as the backend's queue does. */
+  function autoForward(e) {
+    const conn = state.connections.find((c) => c.id === e.connection_id);
+    if (!features.has('forwarding') || !conn?.forward_url || !forwardable(e)) return;
+    forwardDelivery(state, e, conn.forward_url);
+  }
+
+  /** POST /api/connections/{id}/test-payment, as crates/faurya/src/test_payment.rs runs it. */
+  async function runTestPayment(conn, via) {
+    const name = conn.provider === 'whop' ? 'Whop' : 'Paddle';
+    const run = {
+      id: 'test_' + randomBytes(8).toString('hex'),
+      connection_id: conn.id,
+      provider: conn.provider,
+      via,
+      ok: false,
+      started_at: iso(Date.now()),
+      finished_at: null,
+      failed_step: null,
+      message: null,
+      steps: testSteps(conn.provider, via),
+      delivery_id: null,
+      payment_id: null,
+    };
+    await new Promise((r) => setTimeout(r, state.testDelayMs ?? 400));
+    const url = state.settings.public_url;
+    const details = { public_url: url };
+    if (!url) {
+      const why =
+        state.settings.tunnel?.state === 'down'
+          ? `A test payment needs a public URL, and the tunnel is down (${state.settings.tunnel.error ?? 'it stopped'}). Fix it in Settings, then try again.`
+          : 'A test payment needs a public URL: choose a tunnel in Settings, then try again.';
+      details.public_url = why;
+      return finishRun(run, details, 'public_url', why);
+    }
+    if (via === 'provider') {
+      if (state.providerTestRefusal) {
+        details.ask_provider = state.providerTestRefusal;
+        return finishRun(run, details, 'ask_provider', `${name} refused: ${state.providerTestRefusal}`);
+      }
+      details.ask_provider = conn.provider === 'whop' ? 'test webhook requested' : `simulation run ntfsimrun_01h${randomBytes(4).toString('hex')}`;
+    } else {
+      details.sign = `${conn.provider === 'whop' ? 'payment.succeeded' : 'transaction.completed'}, $49.00`;
+    }
+    if (state.tunnelTest && state.tunnelTest.ok === false) {
+      const err = state.tunnelTest.error ?? 'connection refused';
+      details.send = err;
+      const sender = via === 'provider' ? `${name}'s servers could not reach ${url}` : `${url} did not answer`;
+      return finishRun(run, details, 'send', `The tunnel is unreachable: ${sender} (${err}). Start the tunnel in Settings, then try again.`);
+    }
+    details.send = 'Faurya answered 200';
+    const e = makeDelivery(state, { provider: conn.provider, connectionId: conn.id, amount: 4900, currency: 'USD', attributed: false });
+    Object.assign(e.payment, { source: 'test', status: 'paid', customer_email: 'test@faurya.invalid', provider_payment_id: (conn.provider === 'whop' ? 'pay_test' : 'txn_test') + randomBytes(5).toString('hex') });
+    e.note = `test payment ${e.payment.provider_payment_id} recorded`;
+    conn.deliveries += 1;
+    conn.last_delivery_at = e.received_at;
+    details.verify = e.id;
+    details.process = e.note;
+    run.delivery_id = e.id;
+    run.payment_id = e.payment.id;
+    finishRun(run, details, null, `The test payment went all the way: ${via === 'provider' ? `${name}'s test delivery` : 'the signed delivery'} reached Faurya, was verified, stored and recorded as a test. Test payments never count in revenue.`);
+    autoForward(e);
+    emit('delivery', e.id);
+    emit('payment', String(e.payment.id));
+    return run;
   }
 
   async function serveStatic(req, res, url) {
@@ -1205,6 +1491,8 @@ export async function startFakeAdmin(opts = {}) {
           }
           if ('signature_tolerance_secs' in b && !(Number.isInteger(b.signature_tolerance_secs) && b.signature_tolerance_secs >= 1 && b.signature_tolerance_secs <= 3600))
             fields.signature_tolerance_secs = 'Use 1 to 3600 seconds.';
+          for (const key of ['notify_payments', 'notify_test_payments', 'start_at_login'])
+            if (key in b && (!state.settings.desktop || typeof b[key] !== 'boolean')) fields[key] = 'Use true or false.';
           if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
           const t = state.settings.tunnel;
           // The tunnel, roughly as the backend does it (docs/API.md "Tunnel"): absent keeps,
@@ -1225,6 +1513,8 @@ export async function startFakeAdmin(opts = {}) {
             state.settings.public_url_source = b.public_url ? 'settings' : null;
           }
           if ('signature_tolerance_secs' in b) state.settings.signature_tolerance_secs = b.signature_tolerance_secs;
+          for (const key of ['notify_payments', 'notify_test_payments', 'start_at_login']) if (key in b) state.settings.desktop[key] = b[key];
+          if ('start_at_login' in b) state.settings.desktop.start_at_login_set = true;
           if (b.tunnel && t) {
             const n = b.tunnel.ngrok ?? {};
             const bo = b.tunnel.bore ?? {};
@@ -1269,7 +1559,7 @@ export async function startFakeAdmin(opts = {}) {
 
       const siteQ = url.searchParams.get('site');
       if (p === '/api/connections' && features.has('connections') && req.method === 'GET')
-        return json(res, 200, { connections: state.connections.filter((c) => !siteQ || c.site_id === siteQ) });
+        return json(res, 200, { connections: state.connections.filter((c) => !siteQ || c.site_id === siteQ).map(connectionView) });
 
       const connect = p.match(/^\/api\/connections\/(whop|paddle)$/);
       if (connect && features.has('connections') && req.method === 'POST') {
@@ -1287,7 +1577,36 @@ export async function startFakeAdmin(opts = {}) {
         await new Promise((r) => setTimeout(r, 300)); // the provider round trip
         const conn = addConnection(state, { provider, ...b });
         emit('connection', conn.id);
-        return json(res, 201, conn);
+        return json(res, 201, connectionView(conn));
+      }
+
+      const testPay = p.match(/^\/api\/connections\/(con_[\w]+)\/test-payment$/);
+      if (testPay && features.has('test_payments') && req.method === 'POST') {
+        const conn = state.connections.find((c) => c.id === testPay[1]);
+        if (!conn) return apiError(res, 404, 'not_found', 'No such connection (it may have been removed already).');
+        const b = await readBody(req);
+        const via = b.via ?? 'faurya';
+        if (via !== 'faurya' && via !== 'provider') return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { via: 'Use "faurya" or "provider".' });
+        if (conn.sync && conn.sync.state !== 'ok')
+          return apiError(res, 409, 'conflict', `This connection is not active yet: its webhook ${conn.sync.state === 'pending' ? 'is being updated' : 'could not be updated'} at ${conn.provider === 'whop' ? 'Whop' : 'Paddle'}. Try again once it is in sync.`);
+        const run = await runTestPayment(conn, via);
+        conn.last_test = run;
+        emit('connection', conn.id);
+        return json(res, 200, run);
+      }
+
+      const patchConn = p.match(/^\/api\/connections\/(con_[\w]+)$/);
+      if (patchConn && features.has('forwarding') && req.method === 'PATCH') {
+        const conn = state.connections.find((c) => c.id === patchConn[1]);
+        if (!conn) return apiError(res, 404, 'not_found', 'No such connection (it may have been removed already).');
+        const b = await readBody(req);
+        if (!('forward_url' in b)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { forward_url: 'Give forward_url: a URL, or null to stop forwarding.' });
+        const raw = b.forward_url === null ? '' : String(b.forward_url).trim();
+        const problem = raw ? forwardTargetProblem(raw) : null;
+        if (problem) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { forward_url: problem });
+        conn.forward_url = raw || null;
+        emit('connection', conn.id);
+        return json(res, 200, connectionView(conn));
       }
 
       // "Check for missed payments": nothing missed, unless `state.missed` says how many.
@@ -1331,12 +1650,12 @@ export async function startFakeAdmin(opts = {}) {
             (!f.q || e.body_text.includes(f.q)) &&
             when(e.received_at),
         );
-        const r = page(list, url, summary);
+        const r = page(list, url, (e) => eventView(e, false));
         return json(res, 200, { events: r.items, next_cursor: r.next });
       }
       if (p === '/api/events/types' && features.has('events'))
         return json(res, 200, { types: [...new Set(state.events.map((e) => e.event_type).filter(Boolean))].sort() });
-      const ev = p.match(/^\/api\/events\/([dr]_\d+)(\/raw|\/reprocess)?$/);
+      const ev = p.match(/^\/api\/events\/([dr]_\d+)(\/raw|\/reprocess|\/forward)?$/);
       if (ev && features.has('events')) {
         const e = state.events.find((x) => x.id === ev[1]);
         if (!e) return apiError(res, 404, 'not_found', 'No such delivery.');
@@ -1349,16 +1668,43 @@ export async function startFakeAdmin(opts = {}) {
             e.status = 'processed';
             e.error = null;
           }
-          return json(res, 200, { ...e, payment: paymentView(state, e.payment, features) });
+          return json(res, 200, eventView(e, true));
         }
-        return json(res, 200, { ...e, payment: paymentView(state, e.payment, features) });
+        if (ev[2] === '/forward') {
+          if (!features.has('forwarding') || req.method !== 'POST') return apiError(res, 404, 'not_found', 'No such route.');
+          const b = await readBody(req);
+          if (!forwardable(e))
+            return apiError(res, 409, 'not_forwardable', 'Only deliveries that came from the provider can be forwarded: this one was rejected, or made by Faurya (a backfill or a revenue API call), so there is no signed original to pass on.');
+          let target;
+          if (b.url !== undefined && b.url !== null && b.url !== '') {
+            const problem = forwardTargetProblem(b.url);
+            if (problem) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { url: problem });
+            target = String(b.url).trim();
+          } else {
+            target = state.connections.find((c) => c.id === e.connection_id)?.forward_url;
+            if (!target) return apiError(res, 409, 'no_target', 'This connection forwards nowhere: set a forward URL on its card, or give one here.');
+          }
+          const attempt = forwardDelivery(state, e, target, { manual: true });
+          emit('delivery', e.id);
+          return json(res, 200, attempt);
+        }
+        return json(res, 200, eventView(e, true));
       }
 
+      if (p === '/api/payments' && features.has('payments') && req.method === 'DELETE' && features.has('test_payments')) {
+        if (url.searchParams.get('source') !== 'test') return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { source: 'Only test payments can be removed in bulk: use source=test.' });
+        const gone = state.payments.filter((x) => x.source === 'test' && (!siteQ || x.site_id === siteQ));
+        for (const x of gone) removePayment(x);
+        if (gone.length) emit('payment', '');
+        return json(res, 200, { removed: gone.length });
+      }
       if (p === '/api/payments' && features.has('payments')) {
         const prov = url.searchParams.get('provider');
+        const source = url.searchParams.get('source');
+        if (source && !['test', 'webhook', 'api', 'backfill'].includes(source)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { source: 'Use test, webhook, api or backfill.' });
         const when = timeRange(res, url);
         if (!when) return;
-        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!siteQ || x.site_id === siteQ) && when(paidAt(x))), url, (x) => paymentView(state, x, features));
+        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!source || (x.source ?? 'webhook') === source) && (!siteQ || x.site_id === siteQ) && when(paidAt(x))), url, (x) => paymentView(state, x, features));
         return json(res, 200, { payments: r.items, next_cursor: r.next });
       }
 
@@ -1366,6 +1712,13 @@ export async function startFakeAdmin(opts = {}) {
       if (pay && features.has('payments') && (!pay[2] || features.has('attribution'))) {
         const found = state.payments.find((x) => x.id === Number(pay[1]));
         if (!found) return apiError(res, 404, 'not_found', 'There is no such payment.');
+        if (req.method === 'DELETE' && !pay[2] && features.has('test_payments')) {
+          if (found.source !== 'test') return apiError(res, 409, 'not_a_test', 'Only test payments can be removed; real payments are the record of your revenue.');
+          removePayment(found);
+          emit('payment', String(found.id));
+          res.writeHead(204);
+          return res.end();
+        }
         return json(res, 200, pay[2] ? journeyOf(state, found, features) : paymentView(state, found, features));
       }
 
@@ -1457,9 +1810,19 @@ export async function startFakeAdmin(opts = {}) {
     /** Record a new delivery as if a provider just sent it, and tell the stream. */
     deliver(opts2) {
       const e = makeDelivery(state, opts2);
+      autoForward(e);
       emit('delivery', e.id);
       if (e.payment) emit('payment', String(e.payment.id));
       return e;
+    },
+    /** Send the queued automatic forward retries now (as if their time had come), and tell the stream. */
+    runDueForwards() {
+      for (const e of state.events) {
+        const queued = e.forwards?.find((a) => a.sent === false);
+        if (!queued) continue;
+        forwardDelivery(state, e, queued.url);
+        emit('delivery', e.id);
+      }
     },
     async stop() {
       for (const res of streams) res.end();

@@ -13,12 +13,14 @@ import type {
   EventDetail,
   EventStatus,
   EventSummary,
+  ForwardAttempt,
   Health,
   InstallInfo,
   Journey,
   LiveVisitors,
   Page,
   Payment,
+  PaymentSource,
   RemoveResult,
   RevenueSummary,
   SessionDetail,
@@ -27,6 +29,8 @@ import type {
   SettingsUpdate,
   Site,
   SiteInput,
+  TestRun,
+  TestVia,
   Traffic,
   TunnelTestResult,
   VisitorProfile,
@@ -141,6 +145,8 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     const fields = err?.fields ?? {};
     throw new ApiError(res.status, err?.code ?? statusCode(res.status), message, fields);
   }
+  // A removal answers 204 with no body.
+  if (res.status === 204) return undefined as T;
   if (json === undefined) {
     // An HTML page (e.g. a UI fallback route) where JSON was expected: no such endpoint here.
     throw new ApiError(res.status, 'not_json', 'The server answered something other than JSON.');
@@ -182,6 +188,12 @@ export const api = {
     request<Connection>('/api/connections/paddle', { method: 'POST', body }),
   checkMissedPayments: (id: string) =>
     request<BackfillState>(`/api/connections/${encodeURIComponent(id)}/backfill`, { method: 'POST', body: {} }),
+  /** A test payment through the whole path; answers the run, also when a step failed (`ok: false`). */
+  sendTestPayment: (id: string, via: TestVia) =>
+    request<TestRun>(`/api/connections/${encodeURIComponent(id)}/test-payment`, { method: 'POST', body: { via } }),
+  /** Where verified deliveries are forwarded; null stops forwarding. Answers the connection. */
+  setForwardUrl: (id: string, forward_url: string | null) =>
+    request<Connection>(`/api/connections/${encodeURIComponent(id)}`, { method: 'PATCH', body: { forward_url } }),
   removeConnection: (id: string, force = false) =>
     request<RemoveResult>(`/api/connections/${encodeURIComponent(id)}`, {
       method: 'DELETE',
@@ -202,6 +214,12 @@ export const api = {
   rawEventUrl: (id: string) => `/api/events/${encodeURIComponent(id)}/raw`,
   reprocess: (id: string) =>
     request<EventDetail>(`/api/events/${encodeURIComponent(id)}/reprocess`, { method: 'POST', body: {} }),
+  /** Send a stored delivery again: to the connection's forward URL, or to `url`. Answers the attempt. */
+  forwardEvent: (id: string, url?: string) =>
+    request<ForwardAttempt>(`/api/events/${encodeURIComponent(id)}/forward`, {
+      method: 'POST',
+      body: url ? { url } : {},
+    }),
 
   payments: async (q: PaymentQuery, signal?: AbortSignal): Promise<Page<Payment>> => {
     const r = await request<{ payments: Payment[]; next_cursor: string | null }>('/api/payments', {
@@ -211,6 +229,10 @@ export const api = {
     return { items: r.payments, next_cursor: r.next_cursor };
   },
   payment: (id: number, signal?: AbortSignal) => request<Payment>(`/api/payments/${id}`, { signal }),
+  /** Only test payments can be removed (409 `not_a_test` for the others); their deliveries go too. */
+  removeTestPayment: (id: number) => request<void>(`/api/payments/${id}`, { method: 'DELETE' }),
+  removeAllTestPayments: async () =>
+    (await request<{ removed: number }>('/api/payments', { method: 'DELETE', query: { source: 'test' } })).removed,
   /** The visitor's sessions up to the payment, oldest first, each with the models crediting it. */
   journey: (id: number, signal?: AbortSignal) => request<Journey>(`/api/payments/${id}/journey`, { signal }),
   /** Every payment of the site as CSV (the session cookie authenticates a plain link). */
@@ -296,6 +318,8 @@ export interface EventQuery extends TimeRange {
 export interface PaymentQuery extends TimeRange {
   site?: string | null;
   provider?: string;
+  /** One source only (`test`, `webhook`, `api`, `backfill`); absent: every source. */
+  source?: PaymentSource;
   limit?: number;
   cursor?: string | null;
 }

@@ -134,7 +134,11 @@ const SOURCES: Record<PaymentSource, { label: string; explain: string }> = {
   webhook: { label: 'Webhook', explain: "Recorded from the provider's verified webhook." },
   api: { label: 'API', explain: 'Sent by your server to the revenue API (POST /api/revenue).' },
   backfill: { label: 'Backfill', explain: 'Found at the provider by a backfill: its webhook never arrived.' },
-  test: { label: 'Test', explain: 'A test payment made from Faurya.' },
+  test: {
+    label: 'Test',
+    explain:
+      'A test payment (Revenue → Send test payment). It never counts in revenue totals, the Overview or attribution.',
+  },
 };
 
 export function sourceLabel(s: PaymentSource | undefined | null): string {

@@ -31,12 +31,30 @@ export interface Settings {
   signature_tolerance_secs: number;
   /** The tunnel (issue 6); absent from backends that do not have it yet. */
   tunnel?: TunnelStatus;
+  /** The desktop app's switches (issue 13); absent from older backends. */
+  desktop?: DesktopSettings;
 }
 
 export interface SettingsUpdate {
   public_url?: string | null;
   signature_tolerance_secs?: number;
   tunnel?: TunnelUpdate;
+  notify_payments?: boolean;
+  notify_test_payments?: boolean;
+  start_at_login?: boolean;
+}
+
+/**
+ * The desktop app's switches. `available` is false under `faurya serve` (no window, no tray):
+ * the switches are then hidden. `start_at_login_set` says whether the founder chose it
+ * (otherwise it turns on by itself once the first provider is connected).
+ */
+export interface DesktopSettings {
+  available: boolean;
+  notify_payments: boolean;
+  notify_test_payments: boolean;
+  start_at_login: boolean;
+  start_at_login_set: boolean;
 }
 
 export type TunnelBackend = 'none' | 'cloudflared' | 'ngrok' | 'bore' | 'manual';
@@ -93,6 +111,42 @@ export interface Connection {
   sync: { state: SyncState; error: string | null; updated_at: string | null } | null;
   /** The last check for payments the provider lists but Faurya never received (none yet: null). */
   backfill?: BackfillState | null;
+  /** The latest test payment (issue 13; null before the first, absent from older backends). */
+  last_test?: TestRun | null;
+  /** Where verified deliveries are forwarded after they are stored (null: nowhere; absent: older backends). */
+  forward_url?: string | null;
+}
+
+/** `faurya`: Faurya signs and sends a test delivery itself; `provider`: Whop or Paddle is asked to send one. */
+export type TestVia = 'faurya' | 'provider';
+export type TestStepState = 'ok' | 'failed' | 'skipped';
+
+/** One step of a test payment, e.g. `{key: "send", label: "Sent through the public URL", state: "failed"}`. */
+export interface TestStep {
+  key: string;
+  label: string;
+  state: TestStepState;
+  /** What the step found ("https://x.trycloudflare.com", "connection refused"), or null. */
+  detail: string | null;
+}
+
+/** POST /api/connections/{id}/test-payment: a whole test run (200 also when a step failed). */
+export interface TestRun {
+  id: string;
+  connection_id: string;
+  provider: Provider;
+  via: TestVia;
+  ok: boolean;
+  started_at: string;
+  finished_at: string | null;
+  /** The key of the step that failed, when one did. */
+  failed_step: string | null;
+  /** What went wrong in plain words; when it passed, what it proved (or null). */
+  message: string | null;
+  steps: TestStep[];
+  /** When it passed: the delivery (`d_12`) and the test payment it made. */
+  delivery_id: string | null;
+  payment_id: number | null;
 }
 
 /** What "Check for missed payments" last found (times in Unix ms). */
@@ -135,6 +189,42 @@ export interface EventSummary {
   /** Rejected attempts only: the status they were answered with and the reason's code. */
   http_status?: number | null;
   reason_code?: string | null;
+  /** Forwarding to the founder's own handler (issue 13): null when it was never forwarded. */
+  forward?: ForwardSummary | null;
+}
+
+export type ForwardState = 'delivered' | 'retrying' | 'failed' | 'pending';
+
+/** Where a delivery's forwarding stands: the last answer and how many attempts so far. */
+export interface ForwardSummary {
+  state: ForwardState;
+  status_code: number | null;
+  attempts: number;
+}
+
+/** One send of a delivery to a forward target (POST /api/events/{id}/forward answers one). */
+export interface ForwardAttempt {
+  id: number;
+  url: string;
+  /** Its number among the automatic attempts, or among the manual ones ("Forward again"). */
+  attempt: number;
+  /** Sent by "Forward again", not by the automatic schedule. */
+  manual: boolean;
+  /** When it was sent (queued: when it was queued). */
+  at: string;
+  /** False while it is queued, not sent yet (the backend may list those too). */
+  sent?: boolean;
+  /** A queued automatic attempt: when it is due. */
+  next_retry_at?: string | null;
+  /** The target's HTTP status, or null when nothing answered (then `error` says why). */
+  status_code: number | null;
+  duration_ms: number | null;
+  /** The start of the target's answer (at most 2 KiB). */
+  response_body: string | null;
+  response_truncated: boolean;
+  /** A sentence when there was no HTTP answer ("connection refused", "no answer within 10 s"). */
+  error: string | null;
+  ok: boolean;
 }
 
 export interface EventDetail extends EventSummary {
@@ -148,6 +238,12 @@ export interface EventDetail extends EventSummary {
   payment: Payment | null;
   /** The connection's current webhook URL, for "Copy as curl". */
   webhook_url?: string | null;
+  /** Forward attempts, newest first (issue 13; absent from older backends). */
+  forwards?: ForwardAttempt[];
+  /** As the list's `forward`. */
+  forward_state?: ForwardSummary | null;
+  /** When the next automatic attempt is due (while retrying), else null. */
+  next_retry_at?: string | null;
 }
 
 export interface Refund {

@@ -46,6 +46,18 @@ pub fn enqueue_new(conn: &Connection) -> Result<usize> {
     Ok(queued)
 }
 
+/// Called in the transaction that deleted deliveries (removing test payments): SQLite gives the
+/// next delivery the id after the highest one left, so a cursor past it would skip the next
+/// deliveries. Moving it back in the same transaction leaves no gap for one to slip through.
+pub fn rewind_after_delete(conn: &Connection) -> Result<()> {
+    conn.execute(
+        "UPDATE settings SET value = CAST((SELECT coalesce(max(id), 0) FROM deliveries) AS TEXT)
+         WHERE key = ?1 AND CAST(value AS INTEGER) > (SELECT coalesce(max(id), 0) FROM deliveries)",
+        [CURSOR_KEY],
+    )?;
+    Ok(())
+}
+
 /// An attempt due to be sent, with what to send.
 pub struct Due {
     pub id: i64,

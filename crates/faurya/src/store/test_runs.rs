@@ -137,6 +137,7 @@ pub fn remove_test_payment(conn: &Connection, payment: i64) -> Result<bool> {
         conn.execute("DELETE FROM deliveries WHERE id = ?1", [d])?;
     }
     conn.execute("DELETE FROM payments WHERE id = ?1", [payment])?;
+    super::forwards::rewind_after_delete(conn)?;
     Ok(true)
 }
 
