@@ -11,7 +11,7 @@
 #![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
 
 use std::collections::HashSet;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use clap::Parser;
 use faurya::app::LiveEvent;
@@ -104,6 +104,9 @@ fn main() {
             api.prevent_exit();
             println!("Window closed: Faurya keeps receiving in the tray.");
         }
+        // macOS: a click on the Dock icon opens the window again.
+        #[cfg(target_os = "macos")]
+        RunEvent::Reopen { .. } => show_main_window(handle),
         RunEvent::Exit => {
             let running = handle.state::<Running>().0.lock().ok().and_then(|mut slot| slot.take());
             if let Some(running) = running {
@@ -173,10 +176,11 @@ fn show_main_window(app: &AppHandle) {
 
 /// The window's menu: closing keeps Faurya receiving; quitting says that deliveries stop.
 fn app_menu(app: &AppHandle) -> tauri::Result<Menu<tauri::Wry>> {
+    let open = MenuItem::with_id(app, "open", "Open Faurya", true, None::<&str>)?;
     let close = MenuItem::with_id(app, "close", "Close Window (keeps receiving)", true, Some("CmdOrCtrl+W"))?;
     let quit = MenuItem::with_id(app, "quit", QUIT_LABEL, true, Some("CmdOrCtrl+Q"))?;
     let separator = PredefinedMenuItem::separator(app)?;
-    let faurya = Submenu::with_items(app, "Faurya", true, &[&close, &separator, &quit])?;
+    let faurya = Submenu::with_items(app, "Faurya", true, &[&open, &close, &separator, &quit])?;
     Menu::with_items(app, &[&faurya])
 }
 
@@ -200,7 +204,7 @@ fn watch(app: &AppHandle, state: faurya::app::AppState) {
     let app = app.clone();
     let mut live = state.live.subscribe();
     tauri::async_runtime::spawn(async move {
-        let mut announced = HashSet::new();
+        let announced: Announced = Arc::default();
         sync_login_item(&app, &state).await;
         loop {
             let event = match live.recv().await {
@@ -209,28 +213,41 @@ fn watch(app: &AppHandle, state: faurya::app::AppState) {
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             };
             match event {
-                LiveEvent::Payment(id) if announced.insert(id) => {
-                    let notice = state.store.read(move |conn| faurya::desktop::payment_notice(conn, id, true)).await;
-                    match notice {
-                        Ok(Some(notice)) => {
-                            let shown = app.notification().builder().title(&notice.title).body(&notice.body).show();
-                            if let Err(e) = shown {
-                                tracing::warn!(error = %e, "could not show a payment notification");
-                            }
-                        }
-                        // Not due (off, a test, an older payment): it may become due, e.g. when
-                        // test notifications are switched on, so it is not remembered.
-                        Ok(None) => {
-                            announced.remove(&id);
-                        }
-                        Err(e) => tracing::warn!(error = %e, "could not read a payment to announce"),
-                    }
+                LiveEvent::Payment(id) => {
+                    // A moment's grace: a provider's own test is marked as one just after it is
+                    // recorded (when the provider reports Faurya's answer).
+                    let (app, state, announced) = (app.clone(), state.clone(), announced.clone());
+                    tauri::async_runtime::spawn(async move {
+                        tokio::time::sleep(NOTICE_GRACE).await;
+                        announce(&app, &state, &announced, id).await;
+                    });
                 }
                 LiveEvent::Settings | LiveEvent::Connection(_) => sync_login_item(&app, &state).await,
                 _ => {}
             }
         }
     });
+}
+
+/// Payments already announced, by (id, created at).
+type Announced = Arc<Mutex<HashSet<(i64, i64)>>>;
+/// How long after a payment is recorded its notification waits (see `watch`).
+const NOTICE_GRACE: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Shows the notification for payment `id` if one is due and it was not shown yet.
+async fn announce(app: &AppHandle, state: &faurya::app::AppState, announced: &Announced, id: i64) {
+    let notice = match state.store.read(move |conn| faurya::desktop::payment_notice(conn, id, true)).await {
+        Ok(Some(notice)) => notice,
+        // Not due: off, a test payment, an older payment changing (refund, attribution).
+        Ok(None) => return,
+        Err(e) => return tracing::warn!(error = %e, "could not read a payment to announce"),
+    };
+    if !announced.lock().map(|mut seen| seen.insert(notice.key)).unwrap_or(false) {
+        return;
+    }
+    if let Err(e) = app.notification().builder().title(&notice.title).body(&notice.body).show() {
+        tracing::warn!(error = %e, "could not show a payment notification");
+    }
 }
 
 async fn sync_login_item(app: &AppHandle, state: &faurya::app::AppState) {

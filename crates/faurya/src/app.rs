@@ -160,6 +160,8 @@ impl RunningApp {
         while self.tasks.join_next().await.is_some() {}
         self.collector_stop.cancel();
         self.state.store.close().await;
+        // No longer true; `faurya test-payment` then says Faurya is not running.
+        let _ = std::fs::remove_file(self.state.config.data_dir.join(ADMIN_ADDR_FILE));
         tracing::info!("stopped");
     }
 }

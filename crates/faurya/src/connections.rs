@@ -395,7 +395,13 @@ pub async fn remove(state: &AppState, id: &str, force: bool) -> Result<Removed, 
         (Some(_), Err(error)) => return Err(error),
     }
     let id = row.id.clone();
-    state.store.write(move |conn| rows::mark_removed(conn, &id)).await?;
+    state
+        .store
+        .write(move |conn| {
+            rows::mark_removed(conn, &id)?;
+            crate::store::forwards::retarget(conn, &id, None).map(|_| ())
+        })
+        .await?;
     state.receivers.forget(&row.id);
     tracing::info!(connection = %row.id, webhook_deleted = outcome.webhook_deleted, "removed");
     state.publish(LiveEvent::Connection(row.id));

@@ -53,6 +53,9 @@ pub fn set_flag(conn: &Connection, key: &str, value: bool) -> store::Result<()> 
 pub struct PaymentNotice {
     pub title: String,
     pub body: String,
+    /// What makes the payment this one, to announce it once: its id with its creation time
+    /// (SQLite may give a removed test payment's id to the next payment).
+    pub key: (i64, i64),
 }
 
 /// The notice for payment `id`, or `None` when none is due: notifications are off, it is a
@@ -84,7 +87,7 @@ pub fn payment_notice(conn: &Connection, id: i64, available: bool) -> store::Res
         Some(channel) => format!("{amount} through {provider}, credited to {channel} (last touch)."),
         None => format!("{amount} through {provider}; no visit is tied to it yet."),
     };
-    Ok(Some(PaymentNotice { title: format!("{test}: {amount}"), body }))
+    Ok(Some(PaymentNotice { title: format!("{test}: {amount}"), body, key: (row.id, row.created_at) }))
 }
 
 /// `USD 49.00`, `JPY 1500`: the currency's own number of decimals, no floats.

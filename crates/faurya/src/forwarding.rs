@@ -86,17 +86,36 @@ pub fn client() -> reqwest::Client {
         .expect("an HTTP client")
 }
 
-/// Sends one delivery to `url`: the original headers (less the hop's own) and the exact body.
-pub async fn send(http: &reqwest::Client, url: &str, headers_json: &str, body: Vec<u8>) -> Sent {
+/// Added to every forward, outside the provider's signature (which covers the body only):
+/// Faurya's id of the delivery, for the handler's logs and dedupe.
+pub const DELIVERY_HEADER: &str = "x-faurya-delivery";
+/// Added when the delivery is a test payment's, so the handler need not count it as a sale.
+pub const TEST_HEADER: &str = "x-faurya-test-payment";
+
+/// Sends one delivery to `url`: the original headers (less the hop's own and any `x-faurya-*`
+/// the sender put there), Faurya's own two, and the exact body.
+pub async fn send(
+    http: &reqwest::Client,
+    url: &str,
+    delivery: i64,
+    is_test: bool,
+    headers_json: &str,
+    body: Vec<u8>,
+) -> Sent {
     let mut headers = HeaderMap::new();
     let pairs: Vec<(String, String)> = serde_json::from_str(headers_json).unwrap_or_default();
     for (name, value) in pairs {
-        if HOP_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+        let lower = name.to_ascii_lowercase();
+        if HOP_HEADERS.contains(&lower.as_str()) || lower.starts_with("x-faurya-") {
             continue;
         }
         if let (Ok(name), Ok(value)) = (HeaderName::try_from(name.as_str()), HeaderValue::try_from(value.as_str())) {
             headers.append(name, value);
         }
+    }
+    headers.insert(DELIVERY_HEADER, HeaderValue::from_str(&format!("d_{delivery}")).expect("ASCII"));
+    if is_test {
+        headers.insert(TEST_HEADER, HeaderValue::from_static("true"));
     }
     let sent_at = now_ms();
     let started = Instant::now();
@@ -194,7 +213,7 @@ async fn send_batch(state: &AppState, http: &reqwest::Client, batch: Vec<Due>) {
             let Some(due) = pending.next() else { break };
             let http = http.clone();
             running.spawn(async move {
-                let sent = send(&http, &due.url, &due.headers_json, due.body).await;
+                let sent = send(&http, &due.url, due.delivery, due.is_test, &due.headers_json, due.body).await;
                 (due.id, due.delivery, due.attempt, sent)
             });
         }
@@ -224,8 +243,11 @@ pub async fn forward_now(state: &AppState, delivery: i64, url: Option<&str>) -> 
             use rusqlite::OptionalExtension;
             Ok(conn
                 .query_row(
-                    "SELECT d.delivery_id, d.headers, d.body, c.forward_url, c.provider
-                     FROM deliveries d JOIN connections c ON c.id = d.connection_id WHERE d.id = ?1",
+                    &format!(
+                        "SELECT d.delivery_id, d.headers, d.body, c.forward_url, c.provider, {}
+                         FROM deliveries d JOIN connections c ON c.id = d.connection_id WHERE d.id = ?1",
+                        forwards::IS_TEST_SQL
+                    ),
                     [delivery],
                     |r| {
                         Ok((
@@ -234,13 +256,14 @@ pub async fn forward_now(state: &AppState, delivery: i64, url: Option<&str>) -> 
                             r.get::<_, Vec<u8>>(2)?,
                             r.get::<_, Option<String>>(3)?,
                             r.get::<_, String>(4)?,
+                            r.get::<_, bool>(5)?,
                         ))
                     },
                 )
                 .optional()?)
         })
         .await?;
-    let Some((delivery_id, headers_json, body, target, provider)) = found else {
+    let Some((delivery_id, headers_json, body, target, provider, is_test)) = found else {
         return Err(ApiError::not_found("No such delivery."));
     };
     if delivery_id.starts_with("backfill:") || provider == "api" {
@@ -258,7 +281,7 @@ pub async fn forward_now(state: &AppState, delivery: i64, url: Option<&str>) -> 
             message: "This connection forwards nowhere: set a forward URL on its card, or give one here.".into(),
         })?,
     };
-    let sent = send(&shared_client(), &url, &headers_json, body).await;
+    let sent = send(&shared_client(), &url, delivery, is_test, &headers_json, body).await;
     let id = state
         .store
         .write(move |conn| {
@@ -284,14 +307,14 @@ pub async fn set_target(state: &AppState, connection_id: &str, url: Option<&str>
         None => None,
     };
     let id = connection_id.to_string();
-    state.store.write(move |conn| store::connections::set_forward_url(conn, &id, url.as_deref())).await.map_err(
-        |e| match e {
-            store::StoreError::NotFound => {
-                ApiError::not_found("No such connection (it may have been removed already).")
-            }
-            e => e.into(),
-        },
-    )?;
+    let change = move |conn: &rusqlite::Connection| {
+        store::connections::set_forward_url(conn, &id, url.as_deref())?;
+        forwards::retarget(conn, &id, url.as_deref()).map(|_| ())
+    };
+    state.store.write(change).await.map_err(|e| match e {
+        store::StoreError::NotFound => ApiError::not_found("No such connection (it may have been removed already)."),
+        e => e.into(),
+    })?;
     state.publish(LiveEvent::Connection(connection_id.to_string()));
     Ok(())
 }

@@ -81,11 +81,20 @@ fn test_payment(args: faurya::config::ServeArgs, connection: &str, via: &str) ->
         Ok(config) => config,
         Err(e) => return fail(&e),
     };
-    let addr = std::fs::read_to_string(config.data_dir.join(faurya::app::ADMIN_ADDR_FILE))
+    // Where the running app's admin API is: an address given here (flag or FAURYA_ADMIN_ADDR), else
+    // the one the running app noted in the data dir (its port may have been chosen by the OS).
+    let given = std::env::args().any(|a| a == "--admin-addr" || a.starts_with("--admin-addr="))
+        || std::env::var_os("FAURYA_ADMIN_ADDR").is_some();
+    let noted = std::fs::read_to_string(config.data_dir.join(faurya::app::ADMIN_ADDR_FILE))
         .ok()
-        .map(|text| text.trim().to_string())
-        .filter(|text| !text.is_empty())
-        .unwrap_or_else(|| config.admin_addr.to_string());
+        .and_then(|text| text.trim().parse::<std::net::SocketAddr>().ok());
+    let addr = match noted {
+        Some(noted) if !given => noted,
+        _ => config.admin_addr,
+    };
+    // A listener on every interface is reached on loopback (the admin API only answers to
+    // localhost names anyway).
+    let addr = faurya::tunnel::forward_target(addr);
     let token = match &config.admin_token {
         Some(token) => token.clone(),
         None => match std::fs::read_to_string(config.data_dir.join(faurya::app::ADMIN_TOKEN_FILE)) {

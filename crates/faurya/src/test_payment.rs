@@ -424,7 +424,9 @@ fn read_answer(status: u16, body: &str, run: &mut TestRun, provider: Option<&str
             "The public URL leads to a Faurya that does not know this connection ({message}): is it pointed at \
              another copy of Faurya?"
         ),
-        "store_unavailable" | "unavailable" | "busy" => format!("Faurya could not store it right now: {message}"),
+        "storage_unavailable" | "unavailable" | "rate_limited" => {
+            format!("Faurya could not store it right now: {message}")
+        }
         _ => format!("{sender} was refused ({status} {code}): {message}"),
     };
     run.fail("verify", format!("{status} {code}: {message}"), plain);
@@ -435,7 +437,16 @@ fn read_answer(status: u16, body: &str, run: &mut TestRun, provider: Option<&str
 async fn check_processing(state: &AppState, run_id: &str, delivery: i64, run: &mut TestRun) -> Result<(), ApiError> {
     // Whop's own test payload carries no id Faurya chose: the delivery is what ties it to the run.
     let id = run_id.to_string();
-    state.store.write(move |conn| test_runs::attach_delivery(conn, &id, delivery)).await?;
+    let tied = state.store.write(move |conn| test_runs::attach_delivery(conn, &id, delivery)).await?;
+    if !tied {
+        run.fail(
+            "process",
+            format!("d_{delivery} is not a delivery of this connection from this run"),
+            "The answer named a delivery that is not this test's: is the public URL pointed at another copy of \
+             Faurya?",
+        );
+        return Ok(());
+    }
     let deadline = tokio::time::Instant::now() + PROCESS_WAIT;
     let found = loop {
         let current = state.store.read(move |conn| test_runs::delivery_state(conn, delivery)).await?;

@@ -109,6 +109,8 @@ async fn a_verified_delivery_reaches_the_handler_byte_exact_with_its_signature()
     let sig = headers["webhook-signature"].to_str().unwrap();
     assert_eq!(sig, faurya::providers::whop::signature::sign(&secret, "msg_fwd1", ts, body.as_bytes()));
     assert_eq!(headers["content-type"], "application/json");
+    assert_eq!(headers["x-faurya-delivery"], receipt["id"].as_str().unwrap(), "Faurya's id, outside the signature");
+    assert!(headers.get("x-faurya-test-payment").is_none(), "a real payment is not marked a test");
 
     let delivery = receipt["id"].as_str().unwrap();
     let mut detail = event(&t, delivery).await;
@@ -196,6 +198,20 @@ async fn a_slow_or_dead_handler_never_delays_the_providers_200() {
         assert_eq!(response.status(), StatusCode::OK);
         assert!(started.elapsed() < Duration::from_secs(2), "answered in {:?}", started.elapsed());
     }
+
+    // A redirect is the target's answer, not followed elsewhere.
+    let redirect = axum::Router::new().fallback(|| async {
+        (axum::http::StatusCode::FOUND, [("location", "http://169.254.169.254/latest/meta-data")], "moved")
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let redirecting = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, redirect).await.unwrap() });
+    let response = post_whop(&t.client, &hook, &secret, "msg_redirect", payment("pay_redirect")).await;
+    let redirected = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    let (status, attempt) = t.post(&format!("/events/{redirected}/forward"), json!({"url": redirecting})).await;
+    assert_eq!(status, StatusCode::OK, "{attempt}");
+    assert_eq!(attempt["status_code"], 302, "the redirect is reported, not followed: {attempt}");
+    assert_eq!(attempt["ok"], false);
 
     // A target nothing listens on: the error is recorded in words, and "Forward again" says so too.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -346,11 +362,49 @@ async fn deliveries_after_removed_test_payments_are_still_forwarded() {
         assert_eq!(run["ok"], true, "{run}");
     }
     wait_for("the test deliveries' forwards", || target.count() == 2, Duration::from_secs(10)).await;
+    for (headers, _) in target.received.lock().unwrap().iter() {
+        assert_eq!(headers["x-faurya-test-payment"], "true", "the handler is told it is a test");
+    }
     let (status, removed) = t.delete("/payments?source=test").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(removed["removed"], 2);
     let hook = format!("{}/webhooks/whop/{id}", t.public);
     post_whop(&t.client, &hook, &secret, "msg_after_removal", payment("pay_after_removal")).await;
     wait_for("the forward after the removal", || target.count() == 3, Duration::from_secs(10)).await;
+    t.stop().await;
+}
+
+#[tokio::test]
+async fn stopping_or_changing_the_target_takes_the_queued_retries_with_it() {
+    let (t, _fakes, id, secret) = whop_app().await;
+    let (failing, url) = Target::start(vec![503]).await;
+    t.patch(&format!("/connections/{id}"), json!({"forward_url": url})).await;
+    let hook = format!("{}/webhooks/whop/{id}", t.public);
+    let response = post_whop(&t.client, &hook, &secret, "msg_stop", payment("pay_stop")).await;
+    let delivery = response.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+    wait_for("the first attempt", || failing.count() == 1, Duration::from_secs(10)).await;
+    let mut detail = event(&t, &delivery).await;
+    for _ in 0..100 {
+        if detail["next_retry_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        detail = event(&t, &delivery).await;
+    }
+    assert!(detail["next_retry_at"].is_string(), "{detail:#}");
+
+    // A new target: the queued retry will go there, not to the old one.
+    let (_, new_url) = Target::start(vec![200]).await;
+    t.patch(&format!("/connections/{id}"), json!({"forward_url": new_url})).await;
+    let detail = event(&t, &delivery).await;
+    let queued = detail["forwards"].as_array().unwrap().iter().find(|a| a["sent"] == false).unwrap().clone();
+    assert_eq!(queued["url"], new_url, "{detail:#}");
+
+    // Stopped: the queued retry is cancelled, and says why.
+    t.patch(&format!("/connections/{id}"), json!({"forward_url": null})).await;
+    let detail = event(&t, &delivery).await;
+    assert_eq!(detail["forward_state"]["state"], "failed", "{detail:#}");
+    assert_eq!(detail["next_retry_at"], Value::Null);
+    assert!(detail["forwards"][0]["error"].as_str().unwrap().contains("forwarding was stopped"), "{detail:#}");
     t.stop().await;
 }

@@ -345,3 +345,36 @@ async fn the_cli_runs_a_test_payment_against_the_running_app() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("No such connection"), "{out:?}");
     t.stop().await;
 }
+
+#[tokio::test]
+async fn an_answer_naming_a_real_delivery_cannot_turn_it_into_a_test() {
+    let (t, fakes, id) = connected("whop").await;
+    // A real payment, delivered before the run.
+    let secret = fakes.secrets().pop().unwrap();
+    // It even carries the flag Faurya's own test payloads carry: metadata a buyer can fill in.
+    let real = json!({"id": "msg_real", "type": "payment.succeeded", "data": {
+        "id": "pay_real9", "status": "paid", "total": 30.0, "currency": "usd", "paid_at": iso_ago(60),
+        "created_at": iso_ago(60), "metadata": {"faurya_test": true}}});
+    let response =
+        post_whop(&t.client, &format!("{}/webhooks/whop/{id}", t.public), &secret, "msg_real", real.to_string()).await;
+    let receipt: Value = response.json().await.unwrap();
+    let (_, list) = t.get("/payments").await;
+    assert_eq!(list["payments"][0]["source"], "webhook", "metadata cannot make a payment a test: {list}");
+    // Whatever answers at the public URL now names that delivery as the test's.
+    let body: &'static str = Box::leak(
+        json!({"ok": true, "id": receipt["id"], "status": "processed", "duplicate": false})
+            .to_string()
+            .into_boxed_str(),
+    );
+    let liar = answering(200, "application/json", body).await;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    t.put("/settings", json!({"public_url": liar})).await;
+    let (_, run) = t.post(&format!("/connections/{id}/test-payment"), json!({})).await;
+    assert_eq!(run["ok"], false, "{run:#}");
+    assert_eq!(run["failed_step"], "process");
+    let (_, summary) = t.get("/revenue/summary").await;
+    assert_eq!(summary["all_time"][0]["gross_minor"], 3000, "the real payment still counts: {summary}");
+    let (_, list) = t.get("/payments?source=test").await;
+    assert_eq!(list["payments"], json!([]));
+    t.stop().await;
+}

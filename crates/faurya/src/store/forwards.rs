@@ -58,6 +58,26 @@ pub fn rewind_after_delete(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Follows a change of a connection's target: its queued automatic attempts go to the new URL,
+/// or, when forwarding stops (or the connection is removed), are cancelled, so nothing keeps
+/// going to a target the founder took away. Returns how many queued attempts it changed.
+pub fn retarget(conn: &Connection, connection_id: &str, url: Option<&str>) -> Result<usize> {
+    let queued = "sent_at IS NULL AND manual = 0 AND next_attempt_at IS NOT NULL
+                  AND delivery IN (SELECT id FROM deliveries WHERE connection_id = ?1)";
+    Ok(match url {
+        Some(url) => {
+            conn.execute(&format!("UPDATE forward_attempts SET url = ?2 WHERE {queued}"), params![connection_id, url])?
+        }
+        None => conn.execute(
+            &format!(
+                "UPDATE forward_attempts SET state = 'failed', next_attempt_at = NULL,
+                        error = 'not sent: forwarding was stopped before this attempt' WHERE {queued}"
+            ),
+            params![connection_id],
+        )?,
+    })
+}
+
 /// An attempt due to be sent, with what to send.
 pub struct Due {
     pub id: i64,
@@ -66,18 +86,24 @@ pub struct Due {
     pub attempt: i64,
     pub headers_json: String,
     pub body: Vec<u8>,
+    /// A test payment's delivery (the handler is told, so it need not count it as a sale).
+    pub is_test: bool,
 }
+
+/// Whether a delivery brought a test payment (or is tied to a test run).
+pub const IS_TEST_SQL: &str = "(EXISTS (SELECT 1 FROM test_runs t WHERE t.delivery = d.id)
+     OR EXISTS (SELECT 1 FROM payments p WHERE p.delivery_id = d.id AND p.origin = 'test'))";
 
 /// Takes up to `limit` due attempts, oldest first, and leases them.
 pub fn take_due(conn: &Connection, limit: usize) -> Result<Vec<Due>> {
     let now = now_ms();
     let due: Vec<Due> = {
-        let mut stmt = conn.prepare_cached(
-            "SELECT f.id, f.delivery, f.url, f.attempt, d.headers, d.body
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT f.id, f.delivery, f.url, f.attempt, d.headers, d.body, {IS_TEST_SQL}
              FROM forward_attempts f JOIN deliveries d ON d.id = f.delivery
              WHERE f.next_attempt_at IS NOT NULL AND f.next_attempt_at <= ?1
-             ORDER BY f.next_attempt_at, f.id LIMIT ?2",
-        )?;
+             ORDER BY f.next_attempt_at, f.id LIMIT ?2"
+        ))?;
         let rows = stmt.query_map(params![now, limit as i64], |r| {
             Ok(Due {
                 id: r.get(0)?,
@@ -86,6 +112,7 @@ pub fn take_due(conn: &Connection, limit: usize) -> Result<Vec<Due>> {
                 attempt: r.get(3)?,
                 headers_json: r.get(4)?,
                 body: r.get(5)?,
+                is_test: r.get(6)?,
             })
         })?;
         rows.collect::<rusqlite::Result<_>>()?

@@ -29,16 +29,27 @@ pub fn finish(conn: &Connection, id: &str, ok: bool, result_json: &str) -> Resul
 }
 
 /// Ties a run to the delivery it produced, and marks that delivery's payment (if it was already
-/// processed) as a test. Processing marks it otherwise: see [`mark_if_test`].
-pub fn attach_delivery(conn: &Connection, id: &str, delivery: i64) -> Result<()> {
-    conn.execute("UPDATE test_runs SET delivery = ?2 WHERE id = ?1", params![id, delivery])?;
+/// processed) as a test. Processing marks it otherwise: see [`mark_if_test`]. Only a delivery of
+/// the run's own connection that arrived during the run qualifies: the id comes from an answer
+/// read over the network, and must not be able to take an older, real payment out of revenue.
+/// Returns whether it was tied.
+pub fn attach_delivery(conn: &Connection, id: &str, delivery: i64) -> Result<bool> {
+    let tied = conn.execute(
+        "UPDATE test_runs SET delivery = ?2 WHERE id = ?1 AND EXISTS (
+             SELECT 1 FROM deliveries d WHERE d.id = ?2 AND d.connection_id = test_runs.connection_id
+               AND d.received_at >= test_runs.started_at AND d.duplicate_of IS NULL)",
+        params![id, delivery],
+    )?;
+    if tied == 0 {
+        return Ok(false);
+    }
     conn.execute(
         "UPDATE payments SET origin = 'test' WHERE origin != 'test'
            AND id = (SELECT payment_id FROM deliveries WHERE id = ?1 AND status = 'processed')
            AND delivery_id = ?1",
         [delivery],
     )?;
-    Ok(())
+    Ok(true)
 }
 
 /// Called when `delivery` has just created `payment`: marks it a test when a run of this
@@ -137,6 +148,12 @@ pub fn remove_test_payment(conn: &Connection, payment: i64) -> Result<bool> {
         conn.execute("DELETE FROM deliveries WHERE id = ?1", [d])?;
     }
     conn.execute("DELETE FROM payments WHERE id = ?1", [payment])?;
+    // The runs that made it no longer point at rows whose ids SQLite may hand out again.
+    conn.execute(
+        "UPDATE test_runs SET result = json_set(result, '$.delivery_id', NULL, '$.payment_id', NULL)
+         WHERE result IS NOT NULL AND json_extract(result, '$.payment_id') = ?1",
+        [payment],
+    )?;
     super::forwards::rewind_after_delete(conn)?;
     Ok(true)
 }

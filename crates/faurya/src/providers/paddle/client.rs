@@ -206,7 +206,7 @@ impl PaddleClient {
             ProviderErrorKind::Forbidden => ProviderError::new(
                 ProviderErrorKind::Forbidden,
                 format!(
-                    "Paddle refused to simulate a notification: give the API key the notification_simulation.write                      permission (Paddle → Developer tools → Authentication). ({})",
+                    "Paddle refused to simulate a notification: give the API key the notification_simulation.write permission (Paddle → Developer tools → Authentication). ({})",
                     error.message
                 ),
             ),

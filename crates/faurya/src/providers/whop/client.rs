@@ -149,9 +149,6 @@ impl WhopClient {
         })
     }
 
-    /// Every item of a list endpoint, 100 a page, following `page_info.end_cursor`. At most 100
-    /// pages: a hard stop in case a provider bug returns the same cursor forever (a longer
-    /// backfill gap is caught up by the next check).
     /// Asks Whop to send a test delivery of `event` to the webhook (`POST /webhooks/{id}/test`,
     /// permission `developer:manage_webhook`). Whop makes the call from its own servers and
     /// answers with what the endpoint answered.
@@ -172,6 +169,9 @@ impl WhopClient {
         parse_shape(value)
     }
 
+    /// Every item of a list endpoint, 100 a page, following `page_info.end_cursor`. At most 100
+    /// pages: a hard stop in case a provider bug returns the same cursor forever (a longer
+    /// backfill gap is caught up by the next check).
     async fn list_all<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
