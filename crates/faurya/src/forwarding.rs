@@ -162,10 +162,29 @@ pub async fn send(
 
 /// The queue's worker: finds new deliveries to forward, sends what is due, records each
 /// outcome, and sleeps until the next attempt is due or a delivery arrives. Runs until shutdown.
+/// While no connection forwards and nothing is queued it does not touch the store at all, not
+/// even for each delivery: most founders never forward, and their ingest must not pay for it
+/// (setting a target catches the cursor up first, see [`set_target`]).
 pub async fn run(state: AppState) {
+    use tokio::sync::broadcast::error::RecvError;
     let http = shared_client();
     let mut live = state.live.subscribe();
     loop {
+        let active = state.store.read(forwards::is_active).await.unwrap_or(true);
+        if !active {
+            // Idle until a connection changes (a target may have been set).
+            loop {
+                tokio::select! {
+                    _ = state.shutdown.cancelled() => return,
+                    event = live.recv() => match event {
+                        Ok(LiveEvent::Connection(_)) | Err(RecvError::Lagged(_)) => break,
+                        Err(RecvError::Closed) => return,
+                        Ok(_) => {}
+                    },
+                }
+            }
+            continue;
+        }
         let batch = state
             .store
             .write_background(|conn| {
@@ -193,10 +212,18 @@ pub async fn run(state: AppState) {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
             _ = tokio::time::sleep(wait) => {}
-            event = live.recv() => if let Err(tokio::sync::broadcast::error::RecvError::Closed) = event { return },
+            event = live.recv() => match event {
+                Err(RecvError::Closed) => return,
+                // A burst of deliveries is queued in one write, not one write each.
+                Ok(LiveEvent::Delivery(_)) if sleep_or_stop(&state, COALESCE).await => return,
+                _ => {}
+            },
         }
     }
 }
+
+/// How long the worker lets deliveries gather after one arrives before it queues them.
+const COALESCE: Duration = Duration::from_millis(25);
 
 async fn sleep_or_stop(state: &AppState, wait: Duration) -> bool {
     tokio::select! {
@@ -308,6 +335,9 @@ pub async fn set_target(state: &AppState, connection_id: &str, url: Option<&str>
     };
     let id = connection_id.to_string();
     let change = move |conn: &rusqlite::Connection| {
+        // Deliveries stored so far are not this target's: the cursor (idle while nothing
+        // forwards) moves past them before the target is set, in the same transaction.
+        forwards::catch_up(conn)?;
         store::connections::set_forward_url(conn, &id, url.as_deref())?;
         forwards::retarget(conn, &id, url.as_deref()).map(|_| ())
     };

@@ -23,7 +23,28 @@ pub const BODY_KEEP: usize = 2048;
 /// call starts at the newest delivery, so turning forwarding on never replays history.
 /// Returns how many were queued.
 pub fn enqueue_new(conn: &Connection) -> Result<usize> {
-    let newest: i64 = conn.query_row("SELECT coalesce(max(id), 0) FROM deliveries", [], |r| r.get(0))?;
+    enqueue_up_to(conn, 1000)
+}
+
+/// Queues everything up to the newest delivery (for connections that forward now) and moves the
+/// cursor there: done before a target is set, so it gets only what arrives after.
+pub fn catch_up(conn: &Connection) -> Result<()> {
+    enqueue_up_to(conn, i64::MAX).map(|_| ())
+}
+
+/// Whether the worker has anything to do: a connection forwards, or an attempt is queued.
+pub fn is_active(conn: &Connection) -> Result<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM connections WHERE forward_url IS NOT NULL AND status = 'active')
+                 OR EXISTS (SELECT 1 FROM forward_attempts WHERE next_attempt_at IS NOT NULL)",
+        )?
+        .query_row([], |r| r.get(0))?)
+}
+
+fn enqueue_up_to(conn: &Connection, most: i64) -> Result<usize> {
+    let newest: i64 =
+        conn.prepare_cached("SELECT coalesce(max(id), 0) FROM deliveries")?.query_row([], |r| r.get(0))?;
     let Some(cursor) = settings::get(conn, CURSOR_KEY)?.and_then(|v| v.parse::<i64>().ok()) else {
         settings::set(conn, CURSOR_KEY, &newest.to_string())?;
         return Ok(0);
@@ -31,7 +52,7 @@ pub fn enqueue_new(conn: &Connection) -> Result<usize> {
     if newest <= cursor {
         return Ok(0);
     }
-    let upto = newest.min(cursor + 1000);
+    let upto = newest.min(cursor.saturating_add(most));
     let now = now_ms();
     let queued = conn
         .prepare_cached(

@@ -6,6 +6,7 @@
 //! with load instead of being capped at one fsync per delivery. Async code never blocks on
 //! SQLite: writes go through a channel, reads through `spawn_blocking`.
 
+mod checkpointer;
 mod migrations;
 mod writer;
 
@@ -93,6 +94,7 @@ struct Inner {
     path: PathBuf,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
+    checkpointer: Mutex<checkpointer::Checkpointer>,
 }
 
 /// Whether the last write reached the disk; the UI's "disk full" banner reads it.
@@ -113,8 +115,15 @@ impl Store {
         let mut conn = Connection::open(path)?;
         configure(&conn, false)?;
         migrate(&mut conn, path)?;
+        // Checkpoints run on their own thread (see checkpointer.rs), never inside a commit that
+        // acknowledgements wait for.
+        conn.pragma_update(None, "wal_autocheckpoint", 0)?;
+        conn.pragma_update(None, "journal_size_limit", checkpointer::JOURNAL_SIZE_LIMIT)?;
+        let checkpointer = Mutex::new(checkpointer::Checkpointer::start(path)?);
         let writer = Writer::start(conn)?;
-        Ok(Self { inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: Mutex::new(Vec::new()) }) })
+        Ok(Self {
+            inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: Mutex::new(Vec::new()), checkpointer }),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -184,6 +193,7 @@ impl Store {
     /// Stops the writer after it has committed everything queued so far.
     pub async fn close(&self) {
         self.inner.writer.close().await;
+        self.inner.checkpointer.lock().expect("checkpointer lock").stop();
     }
 }
 
