@@ -48,6 +48,13 @@ const HOP_HEADERS: &[&str] = &[
     "expect",
 ];
 
+/// Whether a stored delivery may be forwarded: only what a provider sent, not what Faurya made
+/// itself (a backfilled payment, a revenue API call), which has no signed original to pass on.
+/// The inspector offers "Forward again" by the same rule.
+pub fn forwardable(provider: &str, delivery_id: &str) -> bool {
+    provider != "api" && !delivery_id.starts_with("backfill:")
+}
+
 /// Checks a target URL typed by the founder: http(s), a host, no credentials or fragment.
 pub fn parse_target(text: &str) -> Result<Url, String> {
     let text = text.trim();
@@ -293,7 +300,7 @@ pub async fn forward_now(state: &AppState, delivery: i64, url: Option<&str>) -> 
     let Some((delivery_id, headers_json, body, target, provider, is_test)) = found else {
         return Err(ApiError::not_found("No such delivery."));
     };
-    if delivery_id.starts_with("backfill:") || provider == "api" {
+    if !forwardable(&provider, &delivery_id) {
         return Err(ApiError::Conflict {
             code: "not_forwardable",
             message: "Only deliveries that came from the provider can be forwarded: this one was made by Faurya \

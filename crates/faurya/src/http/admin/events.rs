@@ -352,8 +352,7 @@ async fn detail(state: &AppState, id: EventId) -> Result<EventDetail, ApiError> 
                 EventId::Delivery(id) => (
                     store::forwards::attempts_of(conn, id)?,
                     store::forwards::state_of(conn, id)?,
-                    summary.provider != "api"
-                        && !summary.delivery_id.as_deref().is_some_and(|d| d.starts_with("backfill:")),
+                    crate::forwarding::forwardable(&summary.provider, summary.delivery_id.as_deref().unwrap_or("")),
                 ),
                 EventId::Rejected(_) => (Vec::new(), None, false),
             };
