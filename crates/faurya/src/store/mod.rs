@@ -7,6 +7,7 @@
 //! SQLite: writes go through a channel, reads through `spawn_blocking`.
 
 mod checkpointer;
+mod flusher;
 mod migrations;
 mod writer;
 
@@ -119,8 +120,9 @@ impl Store {
         // acknowledgements wait for.
         conn.pragma_update(None, "wal_autocheckpoint", 0)?;
         conn.pragma_update(None, "journal_size_limit", checkpointer::JOURNAL_SIZE_LIMIT)?;
-        let checkpointer = Mutex::new(checkpointer::Checkpointer::start(path)?);
-        let writer = Writer::start(conn)?;
+        let activity = Arc::new(checkpointer::Activity::default());
+        let checkpointer = Mutex::new(checkpointer::Checkpointer::start(path, activity.clone())?);
+        let writer = Writer::start(conn, activity)?;
         Ok(Self {
             inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: Mutex::new(Vec::new()), checkpointer }),
         })
