@@ -760,6 +760,16 @@ async function parallel(items, n, fn) {
   );
 }
 
+/** Waits (up to 3 minutes) until no stored delivery is waiting to be processed. */
+async function waitForBacklog(serve) {
+  const began = Date.now();
+  for (;;) {
+    const { events } = await serve.mustApi('GET', '/api/events?status=received&limit=200');
+    if (events.length === 0 || Date.now() - began > 180_000) return { left: events.length, ms: Date.now() - began };
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function verify(serve, findings) {
   const fail = (kind, detail) => findings.push({ kind, detail });
   const events = await pages(serve, '/api/events', 'events');
@@ -1197,7 +1207,12 @@ async function main() {
     });
   }
   await serve.start();
-  log('restarted cleanly; checking the store against the ledger');
+  // A stop does not wait for the processing backlog: the restarted app works it off in the
+  // background, and every stored-but-unprocessed delivery must be processed then.
+  const backlog = await waitForBacklog(serve);
+  if (backlog.left > 0)
+    findings.push({ kind: 'backlog', detail: `${backlog.left === 200 ? "200 or more" : backlog.left} deliveries still unprocessed ${backlog.ms} ms after the restart` });
+  log(`restarted cleanly; backlog processed in ${(backlog.ms / 1000).toFixed(1)} s; checking the store against the ledger`);
   const checked = await verify(serve, findings);
   for (const a of ledger.stats.badAnswers) {
     findings.push({ kind: `answered ${a.status}`, detail: `${a.what} ${a.deliveryId}: HTTP ${a.status} ${a.body}` });
