@@ -1211,8 +1211,13 @@ async function main() {
   // background, and every stored-but-unprocessed delivery must be processed then.
   const backlog = await waitForBacklog(serve);
   if (backlog.left > 0)
-    findings.push({ kind: 'backlog', detail: `${backlog.left === 200 ? "200 or more" : backlog.left} deliveries still unprocessed ${backlog.ms} ms after the restart` });
-  log(`restarted cleanly; backlog processed in ${(backlog.ms / 1000).toFixed(1)} s; checking the store against the ledger`);
+    findings.push({
+      kind: 'backlog',
+      detail: `${backlog.left === 200 ? '200 or more' : backlog.left} deliveries still unprocessed ${backlog.ms} ms after the restart`,
+    });
+  log(
+    `restarted cleanly; backlog processed in ${(backlog.ms / 1000).toFixed(1)} s; checking the store against the ledger`,
+  );
   const checked = await verify(serve, findings);
   for (const a of ledger.stats.badAnswers) {
     findings.push({ kind: `answered ${a.status}`, detail: `${a.what} ${a.deliveryId}: HTTP ${a.status} ${a.body}` });

@@ -75,7 +75,8 @@ for (const scheme of ['light', 'dark']) {
       const theme = await page.evaluate(() => document.documentElement.dataset.theme);
       assert.equal(theme, scheme);
       // Overview, Webhooks and Payments are photographed with real data by the ingest tests.
-      if (id === 'revenue' || id === 'settings') await shot(page, `${id}${scheme === 'dark' ? '-dark' : ''}`, { fullPage: true });
+      if (id === 'revenue' || id === 'settings')
+        await shot(page, `${id}${scheme === 'dark' ? '-dark' : ''}`, { fullPage: true });
     }
   });
 }
@@ -110,7 +111,10 @@ test('Settings shows the server and keeps a saved public URL across a reload', a
   await page.reload();
   await seeHeading(page, 'Settings');
   await page.waitForFunction(
-    () => (document.querySelector('input[type=url]') instanceof HTMLInputElement ? document.querySelector('input[type=url]').value : '') !== '',
+    () =>
+      (document.querySelector('input[type=url]') instanceof HTMLInputElement
+        ? document.querySelector('input[type=url]').value
+        : '') !== '',
   );
   assert.equal(await page.getByLabel('Public URL', { exact: true }).inputValue(), 'https://hooks.example.com');
 
@@ -156,7 +160,11 @@ test('Sign out clears the session: the sign-in screen stays after a reload', asy
     await p.getByRole('button', { name: 'Sign out' }).click();
     await visible(p.getByRole('heading', { name: 'Sign in to Faurya' }), 'the sign-in screen');
     await visible(p.getByText('You are signed out of this browser.'), 'the confirmation');
-    assert.equal((await context.cookies()).filter((c) => c.name.startsWith('faurya_admin')).length, 0, 'the cookie is gone');
+    assert.equal(
+      (await context.cookies()).filter((c) => c.name.startsWith('faurya_admin')).length,
+      0,
+      'the cookie is gone',
+    );
     await shot(p, 'sign-in');
     await p.reload();
     await visible(p.getByRole('heading', { name: 'Sign in to Faurya' }), 'still signed out after a reload');

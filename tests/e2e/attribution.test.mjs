@@ -416,6 +416,10 @@ describe('attribution from the browser to the payment (issue 11)', { skip: fakes
     // payment.
     const delivery = await app.api('GET', `/api/events/${hookSecond.json.id}`);
     assert.equal(hookSecond.json?.status, 'processed', JSON.stringify(hookSecond.json));
-    assert.match(String(delivery.json?.note), /pay_both_2 updated: customer_email added/, JSON.stringify(delivery.json));
+    assert.match(
+      String(delivery.json?.note),
+      /pay_both_2 updated: customer_email added/,
+      JSON.stringify(delivery.json),
+    );
   });
 });

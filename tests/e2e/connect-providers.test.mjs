@@ -18,7 +18,9 @@ describe('connect and remove providers from the Revenue tab', { skip: fakesSkipR
 
   before(async () => {
     fakes = await startFakeProviders();
-    app = await startFaurya({ env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase } });
+    app = await startFaurya({
+      env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase },
+    });
     browser = await launchChromium();
     ({ page } = await newPage(browser));
     await page.goto(app.loginUrl);

@@ -53,7 +53,8 @@ const focusedId = (page) => page.evaluate(() => document.activeElement?.id ?? ''
 const section = (page) => page.getByTestId('tunnel-section');
 
 /** The requests the fake saw for `path` (with their query), since `from`. */
-const requestsTo = (fake, p, from = 0) => fake.state.requests.slice(from).filter((r) => r.startsWith(`GET ${p}?`) || r === `GET ${p}`);
+const requestsTo = (fake, p, from = 0) =>
+  fake.state.requests.slice(from).filter((r) => r.startsWith(`GET ${p}?`) || r === `GET ${p}`);
 
 describe('1. the delivery path test', () => {
   test('127.0.0.1 is flagged inline and never shown as up, even after a passing test', async () => {
@@ -62,13 +63,19 @@ describe('1. the delivery path test', () => {
       await section(page).getByRole('radio', { name: 'Manual' }).check();
       await section(page).getByLabel('Public URL', { exact: true }).fill('http://127.0.0.1:8787');
       // Said while typing, before saving.
-      await visible(section(page).getByText('127.0.0.1 is this computer', { exact: false }), 'the warning under the field');
+      await visible(
+        section(page).getByText('127.0.0.1 is this computer', { exact: false }),
+        'the warning under the field',
+      );
       await section(page).getByRole('button', { name: 'Save', exact: true }).click();
       const badge = page.getByTestId('tunnel-state');
       await page.locator('[data-testid="tunnel-state"][data-state="up"]').waitFor();
       assert.equal(await badge.getAttribute('data-shown'), 'not-public');
       assert.equal(await badge.innerText(), 'not reachable by providers');
-      await visible(page.getByTestId('reach-warning').getByText('only proves this computer reaches itself', { exact: false }), 'the inline warning');
+      await visible(
+        page.getByTestId('reach-warning').getByText('only proves this computer reaches itself', { exact: false }),
+        'the inline warning',
+      );
 
       await section(page).getByRole('button', { name: 'Test delivery path' }).click();
       const result = page.getByTestId('tunnel-test-result');
@@ -96,7 +103,10 @@ describe('1. the delivery path test', () => {
       fake.state.tunnelTest = { ok: false, status: null, rtt_ms: null, error: raw };
       await section(page).getByRole('button', { name: 'Test delivery path' }).click();
       const result = page.getByTestId('tunnel-test-result');
-      await visible(result.getByText('Nothing answered at hooks.example.com: the connection was refused.', { exact: false }), 'the sentence');
+      await visible(
+        result.getByText('Nothing answered at hooks.example.com: the connection was refused.', { exact: false }),
+        'the sentence',
+      );
       assert.ok(!(await result.innerText()).includes('os error 111'), 'the raw chain is folded away');
       const details = result.getByRole('button', { name: 'Details' });
       assert.equal(await details.getAttribute('aria-expanded'), 'false');
@@ -128,7 +138,11 @@ describe('2. the app-wide alarm', () => {
     await withApp({}, async (page, fake) => {
       fake.state.settings.public_url = 'https://quiet-river.trycloudflare.com';
       fake.state.settings.public_url_source = 'tunnel';
-      Object.assign(fake.state.settings.tunnel, { backend: 'cloudflared', state: 'up', url: fake.state.settings.public_url });
+      Object.assign(fake.state.settings.tunnel, {
+        backend: 'cloudflared',
+        state: 'up',
+        url: fake.state.settings.public_url,
+      });
       const conn = fake.connect('whop');
       await page.reload();
       await seeHeading(page, 'Overview');
@@ -139,19 +153,32 @@ describe('2. the app-wide alarm', () => {
       await visible(page.locator('.topbar').getByText('Auto-refresh on', { exact: true }), 'the pill');
       assert.equal(await page.locator('.topbar').getByText('Live', { exact: true }).count(), 0);
 
-      fake.setTunnel({ state: 'down', error: 'cloudflared exited: failed to dial to edge with quic: timeout: no recent network activity' });
+      fake.setTunnel({
+        state: 'down',
+        error: 'cloudflared exited: failed to dial to edge with quic: timeout: no recent network activity',
+      });
       await visible(banner.getByText('The tunnel is down: Whop cannot deliver webhooks'), 'the banner');
       const nav = page.getByRole('navigation', { name: 'Main' });
       await nav.locator('a[href^="#/settings"][data-alarm="true"]').waitFor();
-      assert.match(await nav.getByRole('link', { name: 'Settings' }).getAttribute('aria-describedby'), /nav-alarm-desc/);
+      assert.match(
+        await nav.getByRole('link', { name: 'Settings' }).getAttribute('aria-describedby'),
+        /nav-alarm-desc/,
+      );
       await shot(page, 'delivery-banner');
-      for (const [route, title] of [['payments', 'Payments'], ['webhooks', 'Webhooks']]) {
+      for (const [route, title] of [
+        ['payments', 'Payments'],
+        ['webhooks', 'Webhooks'],
+      ]) {
         await open(page, fake, route, title);
         await visible(page.getByTestId('delivery-banner'), `the banner on ${title}`);
       }
       await banner.getByRole('link', { name: 'Fix the tunnel' }).click();
       await seeHeading(page, 'Settings');
-      assert.equal(await banner.getByRole('link', { name: 'Fix the tunnel' }).count(), 0, 'no link to the page you are on');
+      assert.equal(
+        await banner.getByRole('link', { name: 'Fix the tunnel' }).count(),
+        0,
+        'no link to the page you are on',
+      );
 
       // The disk-full banner stays alongside.
       fake.setStore(DISK_FULL);
@@ -162,7 +189,11 @@ describe('2. the app-wide alarm', () => {
       // Back up; then the webhook could not follow the new URL: the Revenue entry gets the dot.
       fake.setTunnel({ state: 'up', url: 'https://quick-2.trycloudflare.com', error: null });
       await banner.waitFor({ state: 'detached' });
-      fake.setSync(conn.id, { state: 'failed', error: 'Could not point the Whop webhook at the new URL https://quick-2.trycloudflare.com/webhooks/whop/x: Whop answered 403. Retrying automatically.' });
+      fake.setSync(conn.id, {
+        state: 'failed',
+        error:
+          'Could not point the Whop webhook at the new URL https://quick-2.trycloudflare.com/webhooks/whop/x: Whop answered 403. Retrying automatically.',
+      });
       await visible(banner.getByText('The Whop webhook could not follow the new public URL'), 'the sync alarm');
       await nav.locator('a[href^="#/revenue"][data-alarm="true"]').waitFor();
       await banner.getByRole('link', { name: 'See the Whop connection' }).click();
@@ -235,7 +266,11 @@ describe('3 and 7. connecting a provider', () => {
       // From the provider choice, Tab through the form.
       await page.getByRole('radio', { name: 'Whop', exact: true }).focus();
       await page.keyboard.press('Tab');
-      assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('type')), 'password', 'the key field');
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.getAttribute('type')),
+        'password',
+        'the key field',
+      );
       await page.keyboard.type('bad-key');
       await page.keyboard.press('Tab');
       assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Show the key');
@@ -347,8 +382,17 @@ describe('4. installing cloudflared', () => {
     page.setDefaultTimeout(10_000);
     try {
       const t = fake.state.settings.tunnel;
-      Object.assign(t, { backend: 'cloudflared', state: 'down', error: 'cloudflared is not installed: it was not found on PATH. Install cloudflared with Homebrew: `brew install cloudflared`.' });
-      t.cloudflared = { installed: false, path: null, install_hint: 'Install cloudflared with Homebrew: `brew install cloudflared`.' };
+      Object.assign(t, {
+        backend: 'cloudflared',
+        state: 'down',
+        error:
+          'cloudflared is not installed: it was not found on PATH. Install cloudflared with Homebrew: `brew install cloudflared`.',
+      });
+      t.cloudflared = {
+        installed: false,
+        path: null,
+        install_hint: 'Install cloudflared with Homebrew: `brew install cloudflared`.',
+      };
       await page.goto(fake.loginUrl);
       await open(page, fake, 'settings', 'Settings');
       const install = page.getByTestId('cloudflared-install');
@@ -359,14 +403,21 @@ describe('4. installing cloudflared', () => {
       assert.equal(await page.evaluate(() => navigator.clipboard.readText()), 'brew install cloudflared');
       // The other systems are there, folded.
       await install.getByText('Other systems').click();
-      await visible(install.getByRole('button', { name: 'Copy: winget install --id Cloudflare.cloudflared' }), 'Windows');
+      await visible(
+        install.getByRole('button', { name: 'Copy: winget install --id Cloudflare.cloudflared' }),
+        'Windows',
+      );
       await visible(install.getByRole('button', { name: 'Copy: sudo dpkg -i cloudflared.deb' }), 'Debian');
       await install.getByText('Other systems').click();
       await shotOf(page, section(page), 'settings-cloudflared-install');
 
       await install.getByRole('button', { name: 'Check again' }).click();
       await visible(install.getByText('Still not found', { exact: false }), 'not yet');
-      t.cloudflared = { installed: true, path: '/opt/homebrew/bin/cloudflared', install_hint: t.cloudflared.install_hint };
+      t.cloudflared = {
+        installed: true,
+        path: '/opt/homebrew/bin/cloudflared',
+        install_hint: t.cloudflared.install_hint,
+      };
       await install.getByRole('button', { name: 'Check again' }).click();
       await visible(page.getByText('Found cloudflared at /opt/homebrew/bin/cloudflared', { exact: false }), 'found');
     } finally {
@@ -381,7 +432,11 @@ describe('5. checkout attribution', () => {
     await withApp({}, async (page, fake) => {
       fake.state.settings.public_url = 'https://quiet-river.trycloudflare.com';
       fake.state.settings.public_url_source = 'tunnel';
-      Object.assign(fake.state.settings.tunnel, { backend: 'cloudflared', state: 'up', url: fake.state.settings.public_url });
+      Object.assign(fake.state.settings.tunnel, {
+        backend: 'cloudflared',
+        state: 'up',
+        url: fake.state.settings.public_url,
+      });
       fake.connect('whop');
       fake.deliver({ provider: 'whop', attributed: false, amount: 4900 });
       fake.deliver({ provider: 'whop', attributed: false, amount: 9900 });
@@ -392,8 +447,11 @@ describe('5. checkout attribution', () => {
       const progress = page.getByTestId('attribution-progress');
       assert.equal(await progress.innerText(), '0 of 2 payments attributed');
       await visible(page.getByText('Set up checkout attribution (to do)'), 'not done while none is attributed');
-      await shotOf(page, page.locator('section.card', { has: page.getByRole('heading', { name: 'Get set up' }) }), 'checklist-attribution');
-
+      await shotOf(
+        page,
+        page.locator('section.card', { has: page.getByRole('heading', { name: 'Get set up' }) }),
+        'checklist-attribution',
+      );
 
       const checklist = page.locator('section.card', { has: page.getByRole('heading', { name: 'Get set up' }) });
       await checklist.getByRole('link', { name: 'Set up checkout' }).click();
@@ -407,9 +465,15 @@ describe('5. checkout attribution', () => {
       assert.equal(await tabs.getByRole('tab', { name: 'Node / Express' }).getAttribute('aria-selected'), 'true');
       await visible(checkout.getByText('req.cookies.faurya_visitor_id', { exact: false }), 'the Express route');
       await page.keyboard.press('ArrowRight');
-      await visible(checkout.getByText('request.cookies.get("faurya_session_id")', { exact: false }), 'the Python route');
+      await visible(
+        checkout.getByText('request.cookies.get("faurya_session_id")', { exact: false }),
+        'the Python route',
+      );
       await page.keyboard.press('End');
-      await visible(checkout.getByText('"faurya_visitor_id": "VISITOR_ID_FROM_COOKIE"', { exact: false }), 'the curl call');
+      await visible(
+        checkout.getByText('"faurya_visitor_id": "VISITOR_ID_FROM_COOKIE"', { exact: false }),
+        'the curl call',
+      );
       await shotOf(page, page.locator('article.conn'), 'revenue-checkout-snippets');
 
       // A payment that carries the visitor: the last step is done, live, and the checklist goes.
@@ -426,7 +490,11 @@ describe('issue 13.4: missed payments', () => {
     await withApp({}, async (page, fake) => {
       fake.state.settings.public_url = 'https://quiet-river.trycloudflare.com';
       fake.state.settings.public_url_source = 'tunnel';
-      Object.assign(fake.state.settings.tunnel, { backend: 'cloudflared', state: 'up', url: fake.state.settings.public_url });
+      Object.assign(fake.state.settings.tunnel, {
+        backend: 'cloudflared',
+        state: 'up',
+        url: fake.state.settings.public_url,
+      });
       fake.connect('whop');
       fake.state.connections[0].last_delivery_at = new Date(Date.now() - 3 * 60e3).toISOString();
       await open(page, fake, 'revenue', 'Revenue');
@@ -436,7 +504,10 @@ describe('issue 13.4: missed payments', () => {
       await line.getByRole('button', { name: 'Check for missed payments' }).click();
       await visible(line.getByText('checked for missed payments', { exact: false }), 'the check');
       await visible(line.getByText('2 missed, recovered', { exact: false }), 'what it found');
-      assert.match(await line.innerText(), /Last delivery 3 minutes ago · checked for missed payments .* · 2 missed, recovered/);
+      assert.match(
+        await line.innerText(),
+        /Last delivery 3 minutes ago · checked for missed payments .* · 2 missed, recovered/,
+      );
       await noErrorBanner(page);
       await shotOf(page, page.locator('article.conn'), 'revenue-missed-payments');
     });
@@ -445,62 +516,72 @@ describe('issue 13.4: missed payments', () => {
 
 describe('6. a 900 px window', () => {
   test('the sidebar is a rail, Payments fits without sideways scrolling, and details open as drawers', async () => {
-    await withApp({ seed: true }, async (page, fake) => {
-      // The rail: icons with their names for screen readers, and a Menu that opens the whole of it.
-      const sidebar = page.locator('aside.sidebar');
-      assert.ok((await sidebar.boundingBox()).width <= 72, 'a narrow rail');
-      const menu = page.getByRole('button', { name: 'Menu' });
-      await visible(menu, 'the menu button');
-      await menu.click();
-      await visible(page.getByLabel('Site', { exact: true }), 'the site switcher in the open menu');
-      await page.keyboard.press('Escape');
-      assert.equal(await menu.getAttribute('aria-expanded'), 'false');
-
-      await open(page, fake, 'payments', 'Payments');
-      const wrap = page.locator('.table-wrap');
-      const fits = await wrap.evaluate((el) => el.scrollWidth <= el.clientWidth + 1);
-      assert.ok(fits, 'no horizontal scroll');
-      for (const name of ['Net', 'Attribution']) {
-        const th = page.locator('table.data th', { hasText: new RegExp(`^${name}$`, 'i') }).filter({ visible: true });
-        assert.equal(await th.count(), 1, `${name} is a visible column`);
-        const box = await th.boundingBox();
-        assert.ok(box.x + box.width <= 900, `${name} is on screen`);
-      }
-      const refunded = fake.state.payments.find((p) => p.refunded_minor > 0);
-      const cell = page.locator(`tr:has([data-payment="${refunded.id}"]) [data-testid="money-cell"]`);
-      assert.equal((await cell.innerText()).replace(/\s+/g, ' ').trim(), '$149.00 $199.00 − $50.00 refunded');
-      await shot(page, 'payments-900');
-
-      // A row's detail: a drawer on screen, focused; Escape closes it and focus returns to the row.
-      await page.locator(`[data-payment="${refunded.id}"]`).click();
-      const drawer = page.locator('section.detail');
-      await visible(drawer, 'the drawer');
-      const d = await drawer.boundingBox();
-      assert.ok(d.y >= 0 && d.y < 10 && d.x + d.width <= 900, `the drawer is on screen: ${JSON.stringify(d)}`);
-      await page.waitForFunction(() => document.activeElement?.id === 'payment-h');
-      await shot(page, 'payments-900-drawer');
-      await page.keyboard.press('Escape');
-      await drawer.waitFor({ state: 'detached' });
-      await page.waitForFunction((id) => document.activeElement?.getAttribute('data-payment') === String(id), refunded.id);
-
-      for (const [route, title, rowLink, headingId] of [
-        ['webhooks', 'Webhooks', '[data-event]', 'detail-h'],
-        ['sessions', 'Sessions', '[data-session]', 'session-h'],
-      ]) {
-        await open(page, fake, route, title);
-        const link = page.locator(rowLink).nth(3);
-        const id = await link.getAttribute(rowLink.slice(1, -1));
-        await link.click();
-        await visible(page.locator('section.detail'), `the ${title} drawer`);
-        const box = await page.locator('section.detail').boundingBox();
-        assert.ok(box.y >= 0 && box.y < 10 && box.x + box.width <= 900, `${title}: the drawer is on screen`);
-        await page.waitForFunction((h) => document.activeElement?.id === h, headingId);
-        if (route === 'webhooks') await shot(page, 'webhooks-900-drawer');
+    await withApp(
+      { seed: true },
+      async (page, fake) => {
+        // The rail: icons with their names for screen readers, and a Menu that opens the whole of it.
+        const sidebar = page.locator('aside.sidebar');
+        assert.ok((await sidebar.boundingBox()).width <= 72, 'a narrow rail');
+        const menu = page.getByRole('button', { name: 'Menu' });
+        await visible(menu, 'the menu button');
+        await menu.click();
+        await visible(page.getByLabel('Site', { exact: true }), 'the site switcher in the open menu');
         await page.keyboard.press('Escape');
-        await page.locator('section.detail').waitFor({ state: 'detached' });
-        await page.waitForFunction(([attr, v]) => document.activeElement?.getAttribute(attr) === v, [rowLink.slice(1, -1), id]);
-      }
-    }, { width: 900 });
+        assert.equal(await menu.getAttribute('aria-expanded'), 'false');
+
+        await open(page, fake, 'payments', 'Payments');
+        const wrap = page.locator('.table-wrap');
+        const fits = await wrap.evaluate((el) => el.scrollWidth <= el.clientWidth + 1);
+        assert.ok(fits, 'no horizontal scroll');
+        for (const name of ['Net', 'Attribution']) {
+          const th = page.locator('table.data th', { hasText: new RegExp(`^${name}$`, 'i') }).filter({ visible: true });
+          assert.equal(await th.count(), 1, `${name} is a visible column`);
+          const box = await th.boundingBox();
+          assert.ok(box.x + box.width <= 900, `${name} is on screen`);
+        }
+        const refunded = fake.state.payments.find((p) => p.refunded_minor > 0);
+        const cell = page.locator(`tr:has([data-payment="${refunded.id}"]) [data-testid="money-cell"]`);
+        assert.equal((await cell.innerText()).replace(/\s+/g, ' ').trim(), '$149.00 $199.00 − $50.00 refunded');
+        await shot(page, 'payments-900');
+
+        // A row's detail: a drawer on screen, focused; Escape closes it and focus returns to the row.
+        await page.locator(`[data-payment="${refunded.id}"]`).click();
+        const drawer = page.locator('section.detail');
+        await visible(drawer, 'the drawer');
+        const d = await drawer.boundingBox();
+        assert.ok(d.y >= 0 && d.y < 10 && d.x + d.width <= 900, `the drawer is on screen: ${JSON.stringify(d)}`);
+        await page.waitForFunction(() => document.activeElement?.id === 'payment-h');
+        await shot(page, 'payments-900-drawer');
+        await page.keyboard.press('Escape');
+        await drawer.waitFor({ state: 'detached' });
+        await page.waitForFunction(
+          (id) => document.activeElement?.getAttribute('data-payment') === String(id),
+          refunded.id,
+        );
+
+        for (const [route, title, rowLink, headingId] of [
+          ['webhooks', 'Webhooks', '[data-event]', 'detail-h'],
+          ['sessions', 'Sessions', '[data-session]', 'session-h'],
+        ]) {
+          await open(page, fake, route, title);
+          const link = page.locator(rowLink).nth(3);
+          const id = await link.getAttribute(rowLink.slice(1, -1));
+          await link.click();
+          await visible(page.locator('section.detail'), `the ${title} drawer`);
+          const box = await page.locator('section.detail').boundingBox();
+          assert.ok(box.y >= 0 && box.y < 10 && box.x + box.width <= 900, `${title}: the drawer is on screen`);
+          await page.waitForFunction((h) => document.activeElement?.id === h, headingId);
+          if (route === 'webhooks') await shot(page, 'webhooks-900-drawer');
+          await page.keyboard.press('Escape');
+          await page.locator('section.detail').waitFor({ state: 'detached' });
+          await page.waitForFunction(
+            ([attr, v]) => document.activeElement?.getAttribute(attr) === v,
+            [rowLink.slice(1, -1), id],
+          );
+        }
+      },
+      { width: 900 },
+    );
   });
 });
 
@@ -535,7 +616,9 @@ describe('8. the date filter', () => {
       await page.getByLabel('From', { exact: true }).dispatchEvent('change');
       await page.getByLabel('To', { exact: true }).fill('2020-01-31');
       await page.getByLabel('To', { exact: true }).dispatchEvent('change');
-      await page.waitForFunction(() => location.hash.includes('from=2020-01-01') && location.hash.includes('to=2020-01-31'));
+      await page.waitForFunction(
+        () => location.hash.includes('from=2020-01-01') && location.hash.includes('to=2020-01-31'),
+      );
       await visible(page.getByText('No payments match'), 'nothing in January 2020');
       await page.reload();
       await settled(page);
@@ -550,7 +633,9 @@ describe('8. the date filter', () => {
       mark = fake.state.requests.length;
       await page.getByLabel('Status').selectOption('processed');
       await page.getByRole('radio', { name: 'Today' }).check();
-      await page.waitForFunction(() => location.hash.includes('range=today') && location.hash.includes('status=processed'));
+      await page.waitForFunction(
+        () => location.hash.includes('range=today') && location.hash.includes('status=processed'),
+      );
       await settled(page);
       const ev = new URL(requestsTo(fake, '/api/events', mark).at(-1).slice(4), 'http://x').searchParams;
       assert.equal(ev.get('status'), 'processed');

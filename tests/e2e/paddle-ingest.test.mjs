@@ -27,7 +27,9 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
 
   before(async () => {
     fakes = await startFakeProviders();
-    app = await startFaurya({ env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase } });
+    app = await startFaurya({
+      env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase },
+    });
     assert.equal((await app.api('PUT', '/api/settings', { public_url: 'https://hooks.example.com' })).status, 200);
 
     // Whop is connected already (through the API: its UI flow has its own test) and was paid once.
@@ -40,7 +42,11 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     assert.equal(whop.status, 201);
     const [hook] = (await fakes.secrets()).whop;
     whopHook = { url: app.publicUrl + new URL(hook.url).pathname, secret: hook.secret };
-    sent.whop = whopPayment({ total: '79.00', currency: 'usd', metadata: { faurya_visitor_id: 'v_whop1', faurya_session_id: 's_whop1' } });
+    sent.whop = whopPayment({
+      total: '79.00',
+      currency: 'usd',
+      metadata: { faurya_visitor_id: 'v_whop1', faurya_session_id: 's_whop1' },
+    });
     const r = await postWhop(whopHook.url, whopHook.secret, rawJson(sent.whop));
     assert.equal(r.json.status, 'processed');
 
@@ -93,7 +99,13 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     await visible(row(sent.eur.json.id).getByText('€25.00'), 'the EUR transaction, live');
 
     // transaction.paid for the same transaction: the payment is recorded once.
-    const paid = paddleTransaction({ type: 'paid', txnId: eur.txnId, total: 2500, currency: 'EUR', customData: eur.event.data.custom_data });
+    const paid = paddleTransaction({
+      type: 'paid',
+      txnId: eur.txnId,
+      total: 2500,
+      currency: 'EUR',
+      customData: eur.event.data.custom_data,
+    });
     sent.paid = await postPaddle(paddleUrl, paddleSecret, JSON.stringify(paid.event));
     assert.equal(sent.paid.json.status, 'duplicate');
     await visible(row(sent.paid.json.id).getByText('duplicate'), 'the second event for the transaction');
@@ -104,10 +116,22 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     await visible(row(sent.kwd.json.id).getByText('KWD 12.500'), 'KWD with three decimals');
 
     // A refund adjustment: created pending approval (not deducted), then approved.
-    const pending = paddleRefund({ type: 'created', txnId: eur.txnId, amount: 500, currency: 'EUR', status: 'pending_approval' });
+    const pending = paddleRefund({
+      type: 'created',
+      txnId: eur.txnId,
+      amount: 500,
+      currency: 'EUR',
+      status: 'pending_approval',
+    });
     sent.pending = await postPaddle(paddleUrl, paddleSecret, JSON.stringify(pending.event));
     await visible(row(sent.pending.json.id).getByText('adjustment.created'), 'the pending adjustment');
-    const approved = paddleRefund({ type: 'updated', adjId: pending.adjId, txnId: eur.txnId, amount: 500, currency: 'EUR' });
+    const approved = paddleRefund({
+      type: 'updated',
+      adjId: pending.adjId,
+      txnId: eur.txnId,
+      amount: 500,
+      currency: 'EUR',
+    });
     sent.approved = await postPaddle(paddleUrl, paddleSecret, JSON.stringify(approved.event));
     await visible(row(sent.approved.json.id).getByText('adjustment.updated'), 'the approved adjustment');
 
@@ -153,7 +177,10 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     const kwdRow = rows().filter({ hasText: sent.kwd.txnId });
     await visible(kwdRow.getByRole('cell', { name: 'KWD 12.500', exact: true }).first(), 'KWD amount');
     await visible(kwdRow.getByRole('button', { name: /Unattributed/ }), 'unattributed');
-    await visible(rows().filter({ hasText: sent.whop.data.id }).getByRole('cell', { name: '$79.00', exact: true }).first(), 'the Whop payment');
+    await visible(
+      rows().filter({ hasText: sent.whop.data.id }).getByRole('cell', { name: '$79.00', exact: true }).first(),
+      'the Whop payment',
+    );
     await noErrorBanner(page);
     await shot(page, 'payments', { fullPage: true });
     await page.emulateMedia({ colorScheme: 'dark' });
@@ -178,8 +205,18 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     await visible(kpi('Payments').getByText('3', { exact: true }), 'every payment');
     await visible(kpi('Attributed').getByText('67%'), 'two of three attributed');
     const byCurrency = page.getByRole('region', { name: 'By currency' });
-    for (const [cur, net] of [['USD', '$79.00'], ['EUR', '€20.00'], ['KWD', 'KWD 12.500']]) {
-      await visible(byCurrency.getByRole('row', { name: new RegExp(`^${cur}`) }).getByText(net).first(), `${cur} row`);
+    for (const [cur, net] of [
+      ['USD', '$79.00'],
+      ['EUR', '€20.00'],
+      ['KWD', 'KWD 12.500'],
+    ]) {
+      await visible(
+        byCurrency
+          .getByRole('row', { name: new RegExp(`^${cur}`) })
+          .getByText(net)
+          .first(),
+        `${cur} row`,
+      );
     }
     await page.getByLabel('Currency', { exact: true }).selectOption('USD');
     await visible(kpi('Net revenue').getByText('$79.00'), 'USD net');
@@ -187,11 +224,29 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
 
     // Whop payments paid on earlier days (as a late or replayed delivery would carry them) fill
     // the daily chart; the Overview follows live, and the bars add up to the net figure.
-    const history = [[27, '49.00'], [24, '99.00'], [21, '49.00'], [18, '149.00'], [15, '49.00'], [13, '79.00'], [11, '99.00'], [9, '49.00'], [6, '199.00'], [4, '49.00'], [2, '99.00'], [1, '29.00']];
+    const history = [
+      [27, '49.00'],
+      [24, '99.00'],
+      [21, '49.00'],
+      [18, '149.00'],
+      [15, '49.00'],
+      [13, '79.00'],
+      [11, '99.00'],
+      [9, '49.00'],
+      [6, '199.00'],
+      [4, '49.00'],
+      [2, '99.00'],
+      [1, '29.00'],
+    ];
     for (const [daysAgo, total] of history) {
       const paidAt = new Date(Date.now() - daysAgo * 86_400_000).toISOString();
-      const meta = daysAgo % 4 === 0 ? null : { faurya_visitor_id: `v_hist${daysAgo}`, faurya_session_id: `s_hist${daysAgo}` };
-      const r = await postWhop(whopHook.url, whopHook.secret, rawJson(whopPayment({ total, currency: 'usd', paidAt, metadata: meta })));
+      const meta =
+        daysAgo % 4 === 0 ? null : { faurya_visitor_id: `v_hist${daysAgo}`, faurya_session_id: `s_hist${daysAgo}` };
+      const r = await postWhop(
+        whopHook.url,
+        whopHook.secret,
+        rawJson(whopPayment({ total, currency: 'usd', paidAt, metadata: meta })),
+      );
       assert.equal(r.json.status, 'processed');
     }
     const usdNet = 7900 + history.reduce((n, [, t]) => n + Math.round(Number(t) * 100), 0);
@@ -214,7 +269,9 @@ describe('Paddle next to Whop (issue 5)', { skip: fakesSkipReason() }, () => {
     await visible(page.getByText('Paddle removed'), 'confirmation');
     assert.equal(await card.count(), 0);
     await visible(page.getByRole('heading', { name: 'Whop', exact: true }), 'Whop stays connected');
-    const deletes = (await fakes.requests()).filter((r) => r.method === 'DELETE' && r.path.includes('/notification-settings/'));
+    const deletes = (await fakes.requests()).filter(
+      (r) => r.method === 'DELETE' && r.path.includes('/notification-settings/'),
+    );
     assert.equal(deletes.length, 1, 'the fake saw the DELETE');
     assert.equal((await fakes.state()).paddle_destinations.length, 0);
 

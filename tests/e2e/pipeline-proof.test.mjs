@@ -38,7 +38,9 @@ describe('prove the pipeline: test payments and forwarding', { skip: fakesSkipRe
 
   before(async () => {
     fakes = await startFakeProviders();
-    app = await startFaurya({ env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase } });
+    app = await startFaurya({
+      env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase },
+    });
     // The public URL reaches this app's public listener, as a working tunnel does.
     assert.equal((await app.api('PUT', '/api/settings', { public_url: app.publicUrl })).status, 200);
     handler = await startHandler();
@@ -69,7 +71,13 @@ describe('prove the pipeline: test payments and forwarding', { skip: fakesSkipRe
     assert.equal(connection.last_test.ok, true, JSON.stringify(connection.last_test));
     assert.deepEqual(
       connection.last_test.steps.map((s) => [s.key, s.state]),
-      [['public_url', 'ok'], ['sign', 'ok'], ['send', 'ok'], ['verify', 'ok'], ['process', 'ok']],
+      [
+        ['public_url', 'ok'],
+        ['sign', 'ok'],
+        ['send', 'ok'],
+        ['verify', 'ok'],
+        ['process', 'ok'],
+      ],
     );
     await noErrorBanner(page);
     await shot(page, 'pipeline-test-payment', { fullPage: true });
@@ -81,7 +89,10 @@ describe('prove the pipeline: test payments and forwarding', { skip: fakesSkipRe
 
     const payments = (await app.api('GET', '/api/payments')).json.payments;
     assert.equal(payments.length, 2);
-    assert.ok(payments.every((p) => p.source === 'test'), JSON.stringify(payments));
+    assert.ok(
+      payments.every((p) => p.source === 'test'),
+      JSON.stringify(payments),
+    );
     const summary = (await app.api('GET', '/api/revenue/summary')).json;
     assert.deepEqual(summary.all_time, [], 'test payments never count');
 
@@ -89,7 +100,10 @@ describe('prove the pipeline: test payments and forwarding', { skip: fakesSkipRe
     await settled(page);
     await visible(page.getByText('Test', { exact: true }).first(), 'the Test badge');
     await page.getByRole('button', { name: 'Remove all test payments' }).click();
-    await page.getByRole('dialog').getByRole('button', { name: /Remove/ }).click();
+    await page
+      .getByRole('dialog')
+      .getByRole('button', { name: /Remove/ })
+      .click();
     await page.waitForFunction(async (base) => {
       const res = await fetch(base + '/api/payments');
       return (await res.json()).payments.length === 0;
@@ -110,7 +124,9 @@ describe('prove the pipeline: test payments and forwarding', { skip: fakesSkipRe
     const { whop } = await fakes.secrets();
     const hook = whop[0];
     const body = JSON.stringify(whopPayment({ total: 19.0, currency: 'usd' }));
-    const res = await postWhop(hook.url.replace(/^https?:\/\/[^/]+/, app.publicUrl), hook.secret, body, { webhookId: 'msg_forward_e2e' });
+    const res = await postWhop(hook.url.replace(/^https?:\/\/[^/]+/, app.publicUrl), hook.secret, body, {
+      webhookId: 'msg_forward_e2e',
+    });
     assert.equal(res.status, 200);
     const receipt = res.json;
     for (let i = 0; i < 100 && handler.received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -118,7 +134,10 @@ describe('prove the pipeline: test payments and forwarding', { skip: fakesSkipRe
     const got = handler.received[0];
     assert.equal(got.body.toString(), body, 'exact bytes');
     assert.equal(got.headers['webhook-id'], 'msg_forward_e2e');
-    assert.equal(got.headers['webhook-signature'], whopSignature(hook.secret, 'msg_forward_e2e', Number(got.headers['webhook-timestamp']), body));
+    assert.equal(
+      got.headers['webhook-signature'],
+      whopSignature(hook.secret, 'msg_forward_e2e', Number(got.headers['webhook-timestamp']), body),
+    );
 
     await page.goto(`${app.adminUrl}/#/webhooks/${receipt.id}`);
     await settled(page);

@@ -62,7 +62,9 @@ async function open(page, fake, route, title) {
 
 const card = (page, conn) => page.locator(`article.conn[data-connection="${conn.id}"]`);
 const steps = (scope) =>
-  scope.locator('[data-testid="test-run"] li[data-step]').evaluateAll((els) => els.map((el) => [el.dataset.step, el.dataset.state]));
+  scope
+    .locator('[data-testid="test-run"] li[data-step]')
+    .evaluateAll((els) => els.map((el) => [el.dataset.step, el.dataset.state]));
 
 /** Wait until `check()` holds (something the fake saw), at most 5 s. */
 async function until(check, what) {
@@ -92,7 +94,10 @@ describe('1. test payments on the connection card', () => {
       assert.equal(await c.getByTestId('last-test').count(), 0, 'no line before the first test');
       await c.getByRole('button', { name: 'Send test payment', exact: true }).click();
       // While it runs: both buttons wait, the progress says where it sends.
-      await visible(c.getByRole('status').filter({ hasText: `Sending a test payment through ${PUBLIC_URL}` }), 'the progress');
+      await visible(
+        c.getByRole('status').filter({ hasText: `Sending a test payment through ${PUBLIC_URL}` }),
+        'the progress',
+      );
       assert.equal(await c.getByRole('button', { name: 'Ask Whop to send one', exact: true }).isDisabled(), true);
 
       const result = c.locator('[data-testid="test-run"][data-ok="true"]');
@@ -132,7 +137,10 @@ describe('1. test payments on the connection card', () => {
       assert.equal(await c.getByRole('button', { name: 'Hide steps' }).getAttribute('aria-expanded'), 'true');
       await toPayment.click();
       await page.waitForFunction((id) => location.hash === `#/payments/${id}`, payment.id);
-      await visible(page.locator('section.detail').getByText('Test payment', { exact: true }), "the payment's test note");
+      await visible(
+        page.locator('section.detail').getByText('Test payment', { exact: true }),
+        "the payment's test note",
+      );
     });
   });
 
@@ -147,7 +155,9 @@ describe('1. test payments on the connection card', () => {
       await visible(alert, 'the alert');
       assert.match(await alert.innerText(), /Test payment failed at “Sent through the public URL”/);
       await visible(
-        alert.getByText(`The tunnel is unreachable: ${PUBLIC_URL} did not answer (connection refused). Start the tunnel in Settings, then try again.`),
+        alert.getByText(
+          `The tunnel is unreachable: ${PUBLIC_URL} did not answer (connection refused). Start the tunnel in Settings, then try again.`,
+        ),
         'the reason in plain words',
       );
       assert.deepEqual(await steps(c), [
@@ -159,7 +169,12 @@ describe('1. test payments on the connection card', () => {
       ]);
       assert.equal(await c.locator('li[data-step="verify"] .sr-only').innerText(), ': skipped');
       assert.equal(await c.getByRole('link', { name: /Open the delivery/ }).count(), 0, 'no links after a failure');
-      await visible(c.getByTestId('last-test').getByText('Last test payment failed at “Sent through the public URL”', { exact: false }), 'the line');
+      await visible(
+        c
+          .getByTestId('last-test')
+          .getByText('Last test payment failed at “Sent through the public URL”', { exact: false }),
+        'the line',
+      );
       assert.equal(fake.state.payments.length, 0, 'no payment was made');
       await shotOf(page, c.getByTestId('test-payment'), 'revenue-test-payment-failed');
 
@@ -167,9 +182,17 @@ describe('1. test payments on the connection card', () => {
       fake.state.tunnelTest = null;
       fake.setTunnel({ state: 'down', error: 'cloudflared exited (exit status: 1)' });
       await c.getByRole('button', { name: 'Send test payment', exact: true }).click();
-      await page.waitForFunction(() => document.querySelector('[data-testid="test-run"] li[data-step="public_url"]')?.dataset.state === 'failed');
-      await visible(c.getByRole('alert').getByText('Test payment failed at “Public URL”', { exact: false }), 'the first step');
-      await visible(c.getByRole('alert').getByText('the tunnel is down (cloudflared exited (exit status: 1))', { exact: false }), 'why');
+      await page.waitForFunction(
+        () => document.querySelector('[data-testid="test-run"] li[data-step="public_url"]')?.dataset.state === 'failed',
+      );
+      await visible(
+        c.getByRole('alert').getByText('Test payment failed at “Public URL”', { exact: false }),
+        'the first step',
+      );
+      await visible(
+        c.getByRole('alert').getByText('the tunnel is down (cloudflared exited (exit status: 1))', { exact: false }),
+        'why',
+      );
     });
   });
 
@@ -195,13 +218,22 @@ describe('1. test payments on the connection card', () => {
       fake.state.providerTestRefusal = 'the key lacks notification_simulation.write';
       const p = card(page, paddle);
       await p.getByRole('button', { name: 'Ask Paddle to send one', exact: true }).click();
-      await visible(p.getByRole('alert').getByText('Paddle refused: the key lacks notification_simulation.write'), 'the refusal');
+      await visible(
+        p.getByRole('alert').getByText('Paddle refused: the key lacks notification_simulation.write'),
+        'the refusal',
+      );
       await visible(p.getByText("Asked Paddle's simulator to send a test"), 'the ask step');
-      assert.deepEqual((await steps(p)).map(([, s]) => s), ['ok', 'failed', 'skipped', 'skipped', 'skipped']);
+      assert.deepEqual(
+        (await steps(p)).map(([, s]) => s),
+        ['ok', 'failed', 'skipped', 'skipped', 'skipped'],
+      );
 
       // The API refuses a connection that is not active, and an unknown `via`.
       fake.setSync(whop.id, { state: 'pending' });
-      assert.equal((await api(fake, 'POST', `/api/connections/${whop.id}/test-payment`, { via: 'faurya' })).status, 409);
+      assert.equal(
+        (await api(fake, 'POST', `/api/connections/${whop.id}/test-payment`, { via: 'faurya' })).status,
+        409,
+      );
       const bad = await api(fake, 'POST', `/api/connections/${paddle.id}/test-payment`, { via: 'carrier-pigeon' });
       assert.equal(bad.status, 422);
       assert.ok(bad.body.error.fields.via);
@@ -211,7 +243,17 @@ describe('1. test payments on the connection card', () => {
 
 describe('1b. a backend without issue 13', () => {
   test('the card offers neither test payments nor forwarding, and nothing fails', async () => {
-    const before13 = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution', 'backup'];
+    const before13 = [
+      'settings',
+      'connections',
+      'events',
+      'payments',
+      'stream',
+      'tunnel',
+      'sites',
+      'attribution',
+      'backup',
+    ];
     await withConnected(
       ['whop'],
       async (page, fake, [whop]) => {
@@ -238,7 +280,8 @@ describe('2. test payments in Payments', () => {
     await withConnected(['whop'], async (page, fake, [whop]) => {
       fake.state.testDelayMs = 0;
       fake.deliver({ provider: 'whop', amount: 9900, attributed: false });
-      for (let i = 0; i < 3; i++) assert.equal((await api(fake, 'POST', `/api/connections/${whop.id}/test-payment`, {})).body.ok, true);
+      for (let i = 0; i < 3; i++)
+        assert.equal((await api(fake, 'POST', `/api/connections/${whop.id}/test-payment`, {})).body.ok, true);
       const real = fake.state.payments.find((p) => p.source !== 'test');
       const testIds = fake.state.payments.filter((p) => p.source === 'test').map((p) => p.id);
       assert.equal(testIds.length, 3);
@@ -246,10 +289,19 @@ describe('2. test payments in Payments', () => {
       await open(page, fake, 'payments', 'Payments');
       const bar = page.getByTestId('test-payments');
       await visible(bar.getByText('3 test payments, marked Test.', { exact: false }), 'how many');
-      await visible(bar.getByText('Test payments never count in revenue totals, the Overview or attribution.', { exact: false }), 'never revenue');
+      await visible(
+        bar.getByText('Test payments never count in revenue totals, the Overview or attribution.', { exact: false }),
+        'never revenue',
+      );
       const row = (id) => page.locator(`tr:has([data-payment="${id}"])`);
       await visible(row(testIds[0]).locator('.badge', { hasText: /^Test$/ }), 'the Test badge');
-      assert.equal(await row(real.id).locator('.badge', { hasText: /^Test$/ }).count(), 0, 'no badge on a real payment');
+      assert.equal(
+        await row(real.id)
+          .locator('.badge', { hasText: /^Test$/ })
+          .count(),
+        0,
+        'no badge on a real payment',
+      );
       assert.equal(await page.locator('[data-payment]').count(), 4);
 
       // Hide them (kept in the URL), then show them again.
@@ -277,7 +329,10 @@ describe('2. test payments in Payments', () => {
       await visible(dialog.getByRole('heading', { name: 'Remove this test payment of $49.00?' }), 'the confirmation');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
       await dialog.waitFor({ state: 'detached' });
-      assert.ok(fake.state.payments.some((p) => p.id === one.id), 'kept after Cancel');
+      assert.ok(
+        fake.state.payments.some((p) => p.id === one.id),
+        'kept after Cancel',
+      );
       await page.locator('section.detail').getByRole('button', { name: 'Remove test payment' }).click();
       await page.getByRole('dialog').getByRole('button', { name: 'Remove test payment' }).click();
       await visible(page.getByText('Test payment removed, with its delivery.'), 'the confirmation note');
@@ -289,7 +344,10 @@ describe('2. test payments in Payments', () => {
 
       // Remove all.
       await bar.getByRole('button', { name: 'Remove all test payments' }).click();
-      await visible(page.getByRole('dialog').getByRole('heading', { name: 'Remove all 2 test payments?' }), 'the confirmation');
+      await visible(
+        page.getByRole('dialog').getByRole('heading', { name: 'Remove all 2 test payments?' }),
+        'the confirmation',
+      );
       await page.getByRole('dialog').getByRole('button', { name: 'Remove all test payments' }).click();
       await visible(page.getByText('Removed 2 test payments, with their deliveries.'), 'the note');
       await page.getByTestId('test-payments').waitFor({ state: 'detached' });
@@ -319,7 +377,10 @@ describe('3. forwarding on the connection card', () => {
         ),
         'the explanation',
       );
-      await visible(section.getByText('never delays the 200 Whop gets from Faurya', { exact: false }), 'no delay for the provider');
+      await visible(
+        section.getByText('never delays the 200 Whop gets from Faurya', { exact: false }),
+        'no delay for the provider',
+      );
       const field = section.getByLabel('Forward URL', { exact: true });
       assert.equal(await field.getAttribute('placeholder'), 'http://localhost:3000/api/webhooks/whop');
 
@@ -337,7 +398,12 @@ describe('3. forwarding on the connection card', () => {
       await field.fill('http://localhost:3000/api/webhooks/whop');
       assert.equal(await field.getAttribute('aria-invalid'), null, 'the error goes while typing');
       await section.getByRole('button', { name: 'Save', exact: true }).click();
-      await visible(section.getByRole('status').filter({ hasText: 'Saved: new deliveries are forwarded to http://localhost:3000/api/webhooks/whop.' }), 'saved');
+      await visible(
+        section
+          .getByRole('status')
+          .filter({ hasText: 'Saved: new deliveries are forwarded to http://localhost:3000/api/webhooks/whop.' }),
+        'saved',
+      );
       assert.equal(fake.state.connections[0].forward_url, 'http://localhost:3000/api/webhooks/whop');
       await visible(section.locator('summary').getByText('on', { exact: true }), 'the summary says on');
       await noErrorBanner(page);
@@ -347,7 +413,10 @@ describe('3. forwarding on the connection card', () => {
       await page.reload();
       await settled(page);
       assert.equal(await c.getByTestId('forwarding').getAttribute('open'), '');
-      assert.equal(await c.getByLabel('Forward URL', { exact: true }).inputValue(), 'http://localhost:3000/api/webhooks/whop');
+      assert.equal(
+        await c.getByLabel('Forward URL', { exact: true }).inputValue(),
+        'http://localhost:3000/api/webhooks/whop',
+      );
 
       await c.getByRole('button', { name: 'Stop forwarding' }).click();
       await visible(c.getByRole('status').filter({ hasText: 'Forwarding stopped.' }), 'stopped');
@@ -363,7 +432,13 @@ describe('4. forwarding in the Webhooks inspector', () => {
     await withConnected(['whop'], async (page, fake, [whop]) => {
       fake.state.connections[0].forward_url = 'http://localhost:3000/api/webhooks/whop';
       // The handler fails once (500), then answers 200.
-      fake.state.forwardAnswers = [{ status: 500, body: '{"error":"TypeError: Cannot read properties of undefined (reading \'metadata\')"}', ms: 8 }];
+      fake.state.forwardAnswers = [
+        {
+          status: 500,
+          body: '{"error":"TypeError: Cannot read properties of undefined (reading \'metadata\')"}',
+          ms: 8,
+        },
+      ];
       const e = fake.deliver({ provider: 'whop', amount: 4900 });
       const rejected = fake.deliver({ provider: 'whop', status: 'rejected' });
       const backfilled = fake.deliver({ provider: 'whop', amount: 2900 });
@@ -375,7 +450,11 @@ describe('4. forwarding in the Webhooks inspector', () => {
       await visible(mark, 'the forward state in the row');
       assert.equal(await mark.getAttribute('data-forward'), 'retrying');
       assert.equal((await mark.innerText()).trim(), 'forward retrying');
-      assert.equal(await page.locator(`tr:has([data-event="${rejected.id}"]) [data-forward]`).count(), 0, 'none on a rejected attempt');
+      assert.equal(
+        await page.locator(`tr:has([data-event="${rejected.id}"]) [data-forward]`).count(),
+        0,
+        'none on a rejected attempt',
+      );
 
       await page.locator(`[data-event="${e.id}"]`).click();
       const section = page.getByTestId('event-forwarding');
@@ -388,19 +467,27 @@ describe('4. forwarding in the Webhooks inspector', () => {
       assert.match(await items.nth(0).innerText(), /queued[\s\S]*Attempt 2 · automatic[\s\S]*Due /);
       assert.match(await items.nth(1).innerText(), /HTTP 500[\s\S]*Attempt 1 · automatic[\s\S]*8 ms/);
       await items.nth(1).getByText('Response body').click();
-      await visible(items.nth(1).getByText("TypeError: Cannot read properties of undefined (reading 'metadata')", { exact: false }), 'the cut answer');
+      await visible(
+        items.nth(1).getByText("TypeError: Cannot read properties of undefined (reading 'metadata')", { exact: false }),
+        'the cut answer',
+      );
 
       // Forward again: to the connection's target, answered 200.
       await section.getByRole('button', { name: 'Forward again', exact: true }).click();
       await visible(section.getByRole('status').filter({ hasText: 'Forwarded: HTTP 200 in 12 ms.' }), 'the outcome');
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-forwarding"] li[data-attempt]').length === 3);
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="event-forwarding"] li[data-attempt]').length === 3,
+      );
       assert.match(await items.nth(0).innerText(), /HTTP 200[\s\S]*Attempt 1 · manual/);
       assert.equal(e.forwards[0].manual, true);
 
       // The queued retry's time comes: delivered, in the pane and in the list (the stream says so).
       fake.runDueForwards();
       await visible(section.getByText('forwarded · 3 attempts'), 'delivered');
-      await page.waitForFunction((id) => document.querySelector(`tr:has([data-event="${id}"]) [data-forward]`)?.dataset.forward === 'delivered', e.id);
+      await page.waitForFunction(
+        (id) => document.querySelector(`tr:has([data-event="${id}"]) [data-forward]`)?.dataset.forward === 'delivered',
+        e.id,
+      );
       assert.equal(await section.getByText('Next automatic attempt at', { exact: false }).count(), 0);
 
       // Another target: the API's 422 under the field, then a good URL (it answers 500).
@@ -413,8 +500,13 @@ describe('4. forwarding in the Webhooks inspector', () => {
       await other.fill('http://localhost:4000/api/webhooks/whop');
       await section.getByRole('button', { name: 'Forward again', exact: true }).click();
       await visible(section.getByRole('status').filter({ hasText: 'Not accepted: HTTP 500' }), 'the failed outcome');
-      await page.waitForFunction(() => document.querySelectorAll('[data-testid="event-forwarding"] li[data-attempt]').length === 4);
-      await visible(items.nth(0).getByText('http://localhost:4000/api/webhooks/whop'), 'the other URL is shown on its attempt');
+      await page.waitForFunction(
+        () => document.querySelectorAll('[data-testid="event-forwarding"] li[data-attempt]').length === 4,
+      );
+      await visible(
+        items.nth(0).getByText('http://localhost:4000/api/webhooks/whop'),
+        'the other URL is shown on its attempt',
+      );
       assert.equal(e.forwards[0].url, 'http://localhost:4000/api/webhooks/whop');
       await noErrorBanner(page);
       await shotOf(page, section, 'webhooks-forwarding');
@@ -464,7 +556,10 @@ describe('5. Settings → Desktop', () => {
         await open(page, fake, 'settings', 'Settings');
         const section = page.getByTestId('desktop-section');
         await visible(section.getByRole('heading', { name: 'Desktop' }), 'the section');
-        await visible(section.getByText('Closing the window keeps Faurya running in the tray', { exact: false }), 'the tray line');
+        await visible(
+          section.getByText('Closing the window keeps Faurya running in the tray', { exact: false }),
+          'the tray line',
+        );
         await visible(section.getByText('Quit is in the tray menu', { exact: false }), 'where Quit is');
         const notify = section.getByRole('switch', { name: 'Notify me of new payments', exact: true });
         const tests = section.getByRole('switch', { name: 'Also notify for test payments', exact: true });
@@ -473,7 +568,10 @@ describe('5. Settings → Desktop', () => {
         assert.equal(await tests.isChecked(), false);
         // On by itself since a provider is connected, and it says so.
         assert.equal(await login.isChecked(), true);
-        await visible(section.getByText('Turned on when you connected your first provider', { exact: false }), 'why it is on');
+        await visible(
+          section.getByText('Turned on when you connected your first provider', { exact: false }),
+          'why it is on',
+        );
         await shotOf(page, section, 'settings-desktop');
 
         await tests.check();
@@ -521,9 +619,13 @@ describe('6. at 900 px and in dark mode', () => {
         const fits = await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
         assert.ok(fits, 'no sideways scrolling at 900 px');
         for (const part of ['[data-testid="test-payment"]', '[data-testid="forwarding"]']) {
-          const over = await c.locator(part).evaluate((el) =>
-            [...el.querySelectorAll('*')].filter((x) => x.getBoundingClientRect().right > el.getBoundingClientRect().right + 1).map((x) => x.className || x.tagName),
-          );
+          const over = await c
+            .locator(part)
+            .evaluate((el) =>
+              [...el.querySelectorAll('*')]
+                .filter((x) => x.getBoundingClientRect().right > el.getBoundingClientRect().right + 1)
+                .map((x) => x.className || x.tagName),
+            );
           assert.deepEqual(over, [], `${part}: nothing sticks out`);
         }
         await shotOf(page, c, 'revenue-test-payment-900');

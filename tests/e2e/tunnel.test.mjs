@@ -39,7 +39,8 @@ async function waitState(page, state, timeout = 15_000) {
 function recordSettingsPuts(page) {
   const bodies = [];
   page.on('request', (req) => {
-    if (req.method() === 'PUT' && new URL(req.url()).pathname === '/api/settings') bodies.push(JSON.parse(req.postData()));
+    if (req.method() === 'PUT' && new URL(req.url()).pathname === '/api/settings')
+      bodies.push(JSON.parse(req.postData()));
   });
   return bodies;
 }
@@ -100,7 +101,12 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     assert.ok(text.includes('only from this computer'), text);
     assert.equal(await page.getByTestId('tunnel-state').getAttribute('data-shown'), 'not-public');
     assert.ok(!(await page.getByTestId('tunnel-state').innerText()).includes('up'), 'not shown as up');
-    await visible(section(page).getByTestId('reach-warning').getByText('only proves this computer reaches itself', { exact: false }), 'the inline warning');
+    await visible(
+      section(page)
+        .getByTestId('reach-warning')
+        .getByText('only proves this computer reaches itself', { exact: false }),
+      'the inline warning',
+    );
     await noErrorBanner(page);
     await shotOf(page, section(page), 'settings-tunnel-up');
   });
@@ -113,10 +119,17 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     const field = section(page).getByLabel('ngrok authtoken');
     const message = section(page).getByText('Paste your ngrok authtoken', { exact: false });
     await visible(message, 'the authtoken error');
-    assert.deepEqual(puts.slice(before), [{ tunnel: { backend: 'ngrok' } }], 'the API was asked, with no authtoken key');
+    assert.deepEqual(
+      puts.slice(before),
+      [{ tunnel: { backend: 'ngrok' } }],
+      'the API was asked, with no authtoken key',
+    );
     assert.equal(await field.getAttribute('aria-invalid'), 'true');
     const errorId = await message.evaluate((el) => el.closest('[id]').id);
-    assert.ok((await field.getAttribute('aria-describedby')).split(' ').includes(errorId), 'the error is tied to the field');
+    assert.ok(
+      (await field.getAttribute('aria-describedby')).split(' ').includes(errorId),
+      'the error is tied to the field',
+    );
     // Nothing changed on the server: still the manual tunnel, up.
     assert.equal(await shownState(page), 'up');
     assert.equal((await app.api('GET', '/api/settings')).json.tunnel.backend, 'manual');
@@ -133,7 +146,9 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     await section(page).getByLabel('Secret', { exact: true }).fill('e2e-bore-secret');
     await save(page);
     await visible(section(page).getByText('Stored encrypted', { exact: false }), 'the secret is stored');
-    assert.deepEqual(puts.slice(first), [{ tunnel: { backend: 'bore', bore: { host: '127.0.0.1', secret: 'e2e-bore-secret' } } }]);
+    assert.deepEqual(puts.slice(first), [
+      { tunnel: { backend: 'bore', bore: { host: '127.0.0.1', secret: 'e2e-bore-secret' } } },
+    ]);
     let bore = (await app.api('GET', '/api/settings')).json.tunnel.bore;
     assert.deepEqual(bore, { host: '127.0.0.1', port: 0, secret_set: true, public_url: null });
     // Nothing listens on 127.0.0.1:7835: down with bore's reason, retried.
@@ -181,7 +196,10 @@ describe('tunnel settings: manual, ngrok, bore, cloudflared not installed', () =
     assert.ok(install_hint.length > 20);
     // How to install it, this computer's system (Linux here) first, each command with its copy button.
     await visible(notice.getByText('this looks like Linux', { exact: false }), 'the detected system');
-    await visible(notice.getByRole('button', { name: 'Copy: sudo dpkg -i cloudflared.deb' }), 'a copy button per command');
+    await visible(
+      notice.getByRole('button', { name: 'Copy: sudo dpkg -i cloudflared.deb' }),
+      'a copy button per command',
+    );
     assert.equal(await page.getByTestId('cloudflared-install').count(), 1, `the install steps appear once: ${text}`);
     // "Check again" asks the server and says what it found.
     await notice.getByRole('button', { name: 'Check again' }).click();
@@ -246,7 +264,10 @@ describe('cloudflared quick tunnel with a connected Whop account', { skip: fakes
     await shotOf(page, section(page), 'settings-tunnel-starting');
     await waitState(page, 'up');
     assert.equal(await page.getByTestId('public-url').innerText(), 'https://quick-1.trycloudflare.com');
-    await visible(section(page).getByText(`Faurya runs ${path.join(dir, 'cloudflared')}`, { exact: false }), 'which binary runs');
+    await visible(
+      section(page).getByText(`Faurya runs ${path.join(dir, 'cloudflared')}`, { exact: false }),
+      'which binary runs',
+    );
     await noErrorBanner(page);
     await shotOf(page, section(page), 'settings-tunnel-cloudflared');
 
@@ -258,7 +279,10 @@ describe('cloudflared quick tunnel with a connected Whop account', { skip: fakes
     await page.getByLabel('Whop Company ID').fill('biz_tunnel');
     await page.getByRole('button', { name: 'Connect Whop' }).click();
     const card = page.locator('article.conn');
-    await visible(card.getByText('https://quick-1.trycloudflare.com/webhooks/whop/con_', { exact: false }), 'the webhook URL');
+    await visible(
+      card.getByText('https://quick-1.trycloudflare.com/webhooks/whop/con_', { exact: false }),
+      'the webhook URL',
+    );
     await visible(card.getByTestId('card-tunnel').getByText('up', { exact: true }), 'the tunnel state on the card');
     assert.equal(await card.getByTestId('card-sync').getAttribute('data-state'), 'ok');
 
@@ -291,7 +315,9 @@ describe('cloudflared quick tunnel with a connected Whop account', { skip: fakes
     assert.equal(connection.sync.state, 'ok');
     const requests = await fakes.requests();
     const creates = requests.filter((r) => r.method === 'POST' && /\/webhooks$/.test(r.path));
-    const patches = requests.filter((r) => r.method === 'PATCH' && r.path.endsWith(`/webhooks/${connection.webhook_id}`));
+    const patches = requests.filter(
+      (r) => r.method === 'PATCH' && r.path.endsWith(`/webhooks/${connection.webhook_id}`),
+    );
     assert.equal(creates.length, 1, 'one webhook created, never a second');
     assert.ok(patches.length >= 2, `refused once, then patched: ${JSON.stringify(patches)}`);
     assert.equal(patches.at(-1).body.url, connection.webhook_url);

@@ -26,7 +26,13 @@ const withApp = (opts, fn) => withFakeApp(browser, opts, fn);
 describe('a backend without the later endpoints', () => {
   test('every tab degrades to a "not available in this build" note, never an error', async () => {
     await withApp({ features: [] }, async (page) => {
-      for (const [id, title] of [['overview', 'Overview'], ['revenue', 'Revenue'], ['webhooks', 'Webhooks'], ['payments', 'Payments'], ['settings', 'Settings']]) {
+      for (const [id, title] of [
+        ['overview', 'Overview'],
+        ['revenue', 'Revenue'],
+        ['webhooks', 'Webhooks'],
+        ['payments', 'Payments'],
+        ['settings', 'Settings'],
+      ]) {
         await page.goto(page.url().replace(/#.*$/, '') + `#/${id}`);
         await seeHeading(page, title);
         await settled(page);
@@ -55,7 +61,9 @@ describe('field errors from the server', () => {
       await page.getByRole('button', { name: 'Connect Whop' }).click();
       await visible(page.getByText('This key has the wrong format for Whop.'), 'API field error');
       const describedBy = await page.getByLabel('Whop API Key').getAttribute('aria-describedby');
-      const errorId = await page.getByText('This key has the wrong format for Whop.').evaluate((el) => el.closest('[id]').id);
+      const errorId = await page
+        .getByText('This key has the wrong format for Whop.')
+        .evaluate((el) => el.closest('[id]').id);
       assert.ok(describedBy.split(' ').includes(errorId), 'the error is tied to the field');
       assert.equal(fake.state.requests.filter((r) => r === 'POST /api/connections/whop').length, 1);
     });
@@ -74,7 +82,11 @@ describe('Settings from a backend without the tunnel', () => {
       await page.getByRole('button', { name: 'Save', exact: true }).click();
       await visible(page.getByRole('status').filter({ hasText: 'Saved' }), 'saved');
       assert.equal(fake.state.settings.public_url, 'https://hooks.example.com');
-      assert.equal(fake.state.lastSettingsPut, JSON.stringify({ public_url: 'https://hooks.example.com' }), 'no `tunnel` sent');
+      assert.equal(
+        fake.state.lastSettingsPut,
+        JSON.stringify({ public_url: 'https://hooks.example.com' }),
+        'no `tunnel` sent',
+      );
       await noErrorBanner(page);
     });
   });

@@ -26,7 +26,9 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
 
   before(async () => {
     fakes = await startFakeProviders();
-    app = await startFaurya({ env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase } });
+    app = await startFaurya({
+      env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase },
+    });
     assert.equal((await app.api('PUT', '/api/settings', { public_url: 'https://hooks.example.com' })).status, 200);
     await fakes.addWhopKey('apik_e2e_ingest_8b2e', 'biz_e2e', true);
     browser = await launchChromium();
@@ -61,7 +63,10 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     await page.goto(app.adminUrl + '/#/webhooks');
     await settled(page);
     await visible(page.getByText('No deliveries yet'), 'the empty inspector');
-    await visible(page.locator('.topbar').getByText('Auto-refresh on', { exact: true }), 'the live stream is connected');
+    await visible(
+      page.locator('.topbar').getByText('Auto-refresh on', { exact: true }),
+      'the live stream is connected',
+    );
     await page.evaluate(() => (window.__sameDocument = true));
 
     // A USD payment with attribution, as Whop writes it (a decimal total in major units).
@@ -153,7 +158,12 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     await pane.getByRole('button', { name: 'Copy as curl' }).click();
     const curl = await page.evaluate(() => navigator.clipboard.readText());
     const { whop } = await fakes.secrets();
-    assert.ok(curl.startsWith(`printf %s '${sent.usd.body.toString('base64')}' | base64 -d | curl -sS -X POST '${whop[0].url}'`), curl.slice(0, 160));
+    assert.ok(
+      curl.startsWith(
+        `printf %s '${sent.usd.body.toString('base64')}' | base64 -d | curl -sS -X POST '${whop[0].url}'`,
+      ),
+      curl.slice(0, 160),
+    );
     assert.ok(curl.includes(`-H 'webhook-id: ${sent.usd.webhookId}'`));
     assert.ok(curl.includes('--data-binary @-'));
     assert.ok(!/-H 'host:/i.test(curl) && !/-H 'content-length:/i.test(curl));
@@ -237,14 +247,21 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     assert.equal(await page.locator('table.data tbody tr').count(), 2, 'the repeat made no second payment');
 
     // A refund of the older JPY payment updates its row in place, live.
-    await postWhop(hookUrl, secret, rawJson(whopRefund({ paymentId: sent.jpy.payment.data.id, amount: 1000, currency: 'jpy' })));
+    await postWhop(
+      hookUrl,
+      secret,
+      rawJson(whopRefund({ paymentId: sent.jpy.payment.data.id, amount: 1000, currency: 'jpy' })),
+    );
     await visible(jpyRow.getByRole('cell', { name: '−¥1,000' }), 'the JPY refund, live');
     await visible(jpyRow.getByRole('cell', { name: '¥2,000', exact: true }), 'the JPY net after it');
 
     // A new payment shows up live here too.
     const later = whopPayment({ total: '19.90', currency: 'eur', metadata: { faurya_visitor_id: 'v_live' } });
     await postWhop(hookUrl, secret, rawJson(later));
-    await visible(page.locator('table.data tbody tr', { hasText: later.data.id }).getByText('€19.90').first(), 'live payment');
+    await visible(
+      page.locator('table.data tbody tr', { hasText: later.data.id }).getByText('€19.90').first(),
+      'live payment',
+    );
     await noErrorBanner(page);
 
     // The payment id links to the delivery that recorded it.
@@ -270,7 +287,9 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
   });
 
   test('"Load more" pages through older deliveries', async () => {
-    const bodies = Array.from({ length: 50 }, (_, i) => JSON.stringify({ id: newId('msg_'), type: 'membership.deactivated', data: { n: i } }));
+    const bodies = Array.from({ length: 50 }, (_, i) =>
+      JSON.stringify({ id: newId('msg_'), type: 'membership.deactivated', data: { n: i } }),
+    );
     for (const b of bodies) assert.equal((await postWhop(hookUrl, secret, b)).status, 200);
     const total = (await app.api('GET', '/api/events?limit=200')).json.events.length;
     assert.equal(total, 59, '9 earlier deliveries and 50 new ones');
@@ -290,7 +309,10 @@ describe('Whop deliveries in the inspector and in Payments (issue 4)', { skip: f
     await page.goto(app.adminUrl + `/#/webhooks/${latest.id}`);
     const pane = page.locator('section.detail');
     await visible(pane.getByText('Body truncated'), 'the truncation notice');
-    await visible(pane.getByText('Only the first 64 KiB of the 100 KiB received were kept', { exact: false }), 'how much');
+    await visible(
+      pane.getByText('Only the first 64 KiB of the 100 KiB received were kept', { exact: false }),
+      'how much',
+    );
     await visible(pane.getByText('102,400 bytes · truncated'), 'the body size');
     assert.equal(await pane.getByRole('button', { name: 'Copy as curl' }).count(), 0, 'no replay of a partial body');
     await noErrorBanner(page);

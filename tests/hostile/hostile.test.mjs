@@ -55,7 +55,9 @@ describe('hostile requests against the running binary (issue 12, item 4)', { ski
 
   before(async () => {
     fakes = await startFakeProviders();
-    app = await startFaurya({ env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase } });
+    app = await startFaurya({
+      env: { FAURYA_WHOP_API_BASE: fakes.whopBase, FAURYA_PADDLE_API_BASE: fakes.paddleBase },
+    });
     assert.ok(app.pid, 'startFaurya exposes the pid');
     const settings = await app.api('PUT', '/api/settings', { public_url: 'https://hooks.example.com' });
     assert.equal(settings.status, 200, `PUT /api/settings: ${JSON.stringify(settings.json)}`);
@@ -89,7 +91,11 @@ describe('hostile requests against the running binary (issue 12, item 4)', { ski
     };
     // One well-formed delivery first: the baseline works, and the memory figure includes a
     // warmed-up ingest path.
-    const warm = await postWhop(app.publicUrl + hook.path, hook.secret, rawJson(whopPayment({ total: '1.00', currency: 'usd' })));
+    const warm = await postWhop(
+      app.publicUrl + hook.path,
+      hook.secret,
+      rawJson(whopPayment({ total: '1.00', currency: 'usd' })),
+    );
     assert.equal(warm.status, 200, `warm-up delivery: ${JSON.stringify(warm.json)}`);
     await new Promise((r) => setTimeout(r, 500));
     report.rss.startKb = rssKb(app.pid);
@@ -123,7 +129,8 @@ describe('hostile requests against the running binary (issue 12, item 4)', { ski
     const n = c.connections ?? 1;
     const expect = c.expect;
     // Watch after the first response only where the case asks about what follows it.
-    const settleMs = expect.closeAfterMs !== undefined ? expect.closeAfterMs + 200 : expect.maxResponses !== undefined ? 300 : 0;
+    const settleMs =
+      expect.closeAfterMs !== undefined ? expect.closeAfterMs + 200 : expect.maxResponses !== undefined ? 300 : 0;
     const giveUpMs = expect.withinMs + GIVE_UP_AFTER_MS;
     if (c.startAfterMs) await new Promise((r) => setTimeout(r, c.startAfterMs));
     const started = performance.now();
@@ -232,9 +239,11 @@ describe('hostile requests against the running binary (issue 12, item 4)', { ski
       t.diagnostic(`RSS: start ${mb(start)}, peak ${mb(rssPeak)}, end ${mb(endKb)}`);
       assert.ok(start, 'read VmRSS at the start');
       const problems = [];
-      if (rssPeak - start > RSS_GROWTH_MB * 1024) problems.push(`peak ${mb(rssPeak)} is more than ${RSS_GROWTH_MB} MB above the start (${mb(start)})`);
+      if (rssPeak - start > RSS_GROWTH_MB * 1024)
+        problems.push(`peak ${mb(rssPeak)} is more than ${RSS_GROWTH_MB} MB above the start (${mb(start)})`);
       if (rssPeak > RSS_MAX_MB * 1024) problems.push(`peak ${mb(rssPeak)} is above ${RSS_MAX_MB} MB`);
-      if (endKb - start > RSS_GROWTH_MB * 1024) problems.push(`end ${mb(endKb)} is more than ${RSS_GROWTH_MB} MB above the start`);
+      if (endKb - start > RSS_GROWTH_MB * 1024)
+        problems.push(`end ${mb(endKb)} is more than ${RSS_GROWTH_MB} MB above the start`);
       assert.deepEqual(problems, []);
     });
 

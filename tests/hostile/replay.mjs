@@ -7,13 +7,25 @@ import net from 'node:net';
 import path from 'node:path';
 
 /** Placeholders a case may use in its `send` strings, besides {bodyLength} and {signature}. */
-export const VARIABLES = ['publicHost', 'adminHost', 'whopPath', 'siteId', 'writeKey', 'adminToken', 'adminPort', 'now', 'webhookId'];
+export const VARIABLES = [
+  'publicHost',
+  'adminHost',
+  'whopPath',
+  'siteId',
+  'writeKey',
+  'adminToken',
+  'adminPort',
+  'now',
+  'webhookId',
+];
 
 /** Every case of every corpus file, in file order then case order, each with its `file`. */
 export function loadCorpus(dir) {
   const cases = [];
   const names = new Set();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()) {
     const doc = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
     const list = Array.isArray(doc) ? doc : doc.cases;
     if (!Array.isArray(list)) throw new Error(`${file}: expected an array of cases or {"cases": [...]}`);
@@ -35,11 +47,13 @@ function validateCase(c, file) {
   for (const s of c.steps) validateStep(s, where);
   const e = c.expect;
   if (!e || typeof e.withinMs !== 'number') throw new Error(`${where}: expect.withinMs is required`);
-  if (!Array.isArray(e.status) && e.closed !== true) throw new Error(`${where}: expect needs status [...] and/or closed: true`);
+  if (!Array.isArray(e.status) && e.closed !== true)
+    throw new Error(`${where}: expect needs status [...] and/or closed: true`);
   if (c.connections !== undefined && !(Number.isInteger(c.connections) && c.connections > 0)) {
     throw new Error(`${where}: connections must be a positive integer`);
   }
-  if (c.startAfterMs !== undefined && typeof c.startAfterMs !== 'number') throw new Error(`${where}: startAfterMs must be a number`);
+  if (c.startAfterMs !== undefined && typeof c.startAfterMs !== 'number')
+    throw new Error(`${where}: startAfterMs must be a number`);
   if (c.probe) {
     if (!Array.isArray(c.probe.steps) || !c.probe.expect) throw new Error(`${where}: probe needs steps and expect`);
     for (const s of c.probe.steps) validateStep(s, `${where} (probe)`);
@@ -71,7 +85,9 @@ export function isSlow(c) {
 // ---- building the bytes -------------------------------------------------------------------------
 
 function substitute(text, vars) {
-  return text.replace(/\{([A-Za-z]+)\}/g, (whole, name) => (VARIABLES.includes(name) && name in vars ? String(vars[name]) : whole));
+  return text.replace(/\{([A-Za-z]+)\}/g, (whole, name) =>
+    VARIABLES.includes(name) && name in vars ? String(vars[name]) : whole,
+  );
 }
 
 function dataOf(step, vars) {
@@ -94,7 +110,8 @@ export function buildSegments(steps, vars, sign) {
   });
   const late = (b) => b.includes('{bodyLength}') || b.includes('{signature}');
   if (segments.some((s) => s.bytes && late(s.bytes))) {
-    if (segments.some((s) => s.pauseMs || s.everyMs)) throw new Error('{bodyLength}/{signature} need a request without pauses');
+    if (segments.some((s) => s.pauseMs || s.everyMs))
+      throw new Error('{bodyLength}/{signature} need a request without pauses');
     const whole = Buffer.concat(segments.filter((s) => s.bytes).flatMap((s) => Array(s.times ?? 1).fill(s.bytes)));
     const end = whole.indexOf('\r\n\r\n');
     if (end < 0) throw new Error('{bodyLength}/{signature}: the request has no end of headers');
@@ -199,7 +216,8 @@ export function runConnection({ port, segments, giveUpMs, settleMs = 0, onConnec
           responses.push({ status, atMs: now(), headers, head: head.split('\r\n')[0] });
           poke();
           if (/chunked/i.test(headers['transfer-encoding'] ?? '')) reader = { state: 'chunked' };
-          else if (headers['content-length'] !== undefined) reader = { state: 'length', left: Number(headers['content-length']) };
+          else if (headers['content-length'] !== undefined)
+            reader = { state: 'length', left: Number(headers['content-length']) };
           else reader = { state: 'until-close' };
         } else if (reader.state === 'length') {
           const take = Math.min(reader.left, pending.length);
@@ -328,8 +346,16 @@ export function runConnection({ port, segments, giveUpMs, settleMs = 0, onConnec
     const connectTimer = setTimeout(() => {
       if (t0 === null) {
         finish({
-          outcome: 'connect-failed', atMs: null, responses, closedAtMs, closeReason: 'connect timeout', sentBytes: 0,
-          sendDoneMs: null, nonHttp, received: Buffer.alloc(0), connectMs: Math.round(performance.now() - started),
+          outcome: 'connect-failed',
+          atMs: null,
+          responses,
+          closedAtMs,
+          closeReason: 'connect timeout',
+          sentBytes: 0,
+          sendDoneMs: null,
+          nonHttp,
+          received: Buffer.alloc(0),
+          connectMs: Math.round(performance.now() - started),
         });
       }
     }, 20_000);
@@ -337,8 +363,16 @@ export function runConnection({ port, segments, giveUpMs, settleMs = 0, onConnec
       if (t0 === null) {
         clearTimeout(connectTimer);
         finish({
-          outcome: 'connect-failed', atMs: null, responses, closedAtMs: null, closeReason: e.code ?? e.message, sentBytes: 0,
-          sendDoneMs: null, nonHttp, received: Buffer.alloc(0), connectMs: Math.round(performance.now() - started),
+          outcome: 'connect-failed',
+          atMs: null,
+          responses,
+          closedAtMs: null,
+          closeReason: e.code ?? e.message,
+          sentBytes: 0,
+          sendDoneMs: null,
+          nonHttp,
+          received: Buffer.alloc(0),
+          connectMs: Math.round(performance.now() - started),
           error: e.message,
         });
       }
@@ -352,7 +386,12 @@ export function runConnection({ port, segments, giveUpMs, settleMs = 0, onConnec
       // Wait for the first answer (a final response or a close) or give up.
       while (!answered() && now() < giveUpMs) await waitEvent(giveUpMs - now());
       const firstResponse = responses[0];
-      const outcome = firstResponse && (closedAtMs === null || firstResponse.atMs <= closedAtMs) ? 'response' : closedAtMs !== null ? 'closed' : 'hung';
+      const outcome =
+        firstResponse && (closedAtMs === null || firstResponse.atMs <= closedAtMs)
+          ? 'response'
+          : closedAtMs !== null
+            ? 'closed'
+            : 'hung';
       const atMs = outcome === 'response' ? firstResponse.atMs : outcome === 'closed' ? closedAtMs : null;
       // After an answer, watch a little longer: more responses (smuggling) or the close.
       if (outcome === 'response') {
@@ -361,8 +400,16 @@ export function runConnection({ port, segments, giveUpMs, settleMs = 0, onConnec
       }
       await Promise.race([sending, sleep(50)]);
       finish({
-        outcome, atMs, responses: [...responses], closedAtMs, closeReason, sentBytes, sendDoneMs, nonHttp,
-        received: Buffer.concat(received), connectMs: Math.round(t0 - started),
+        outcome,
+        atMs,
+        responses: [...responses],
+        closedAtMs,
+        closeReason,
+        sentBytes,
+        sendDoneMs,
+        nonHttp,
+        received: Buffer.concat(received),
+        connectMs: Math.round(t0 - started),
       });
     });
   });
@@ -374,7 +421,10 @@ export function runConnection({ port, segments, giveUpMs, settleMs = 0, onConnec
 export function describeResult(r) {
   if (r.outcome === 'connect-failed') return `could not connect (${r.closeReason})`;
   const statuses = r.responses.map((x) => x.status).join(',');
-  const close = r.closedAtMs !== null ? `closed at ${r.closedAtMs} ms (${r.closeReason})` : 'still open when the runner stopped watching';
+  const close =
+    r.closedAtMs !== null
+      ? `closed at ${r.closedAtMs} ms (${r.closeReason})`
+      : 'still open when the runner stopped watching';
   const sent = `wrote ${r.sentBytes} B${r.sendDoneMs !== null ? '' : ' (stopped early)'}`;
   if (r.outcome === 'response') return `HTTP ${statuses} at ${r.atMs} ms, ${close}; ${sent}`;
   if (r.outcome === 'closed') return `no response, ${close}${r.nonHttp ? ' after non-HTTP/1 bytes' : ''}; ${sent}`;
@@ -403,17 +453,22 @@ export function judge(r, expect) {
   if (r.outcome === 'response') {
     for (const [i, res] of r.responses.entries()) {
       if (!(expect.status ?? []).includes(res.status)) {
-        problems.push(`${i === 0 ? 'response' : `response #${i + 1}`} was HTTP ${res.status} (${res.head}), expected ${allowed}`);
+        problems.push(
+          `${i === 0 ? 'response' : `response #${i + 1}`} was HTTP ${res.status} (${res.head}), expected ${allowed}`,
+        );
       }
       if (res.status === 503 && !res.headers['retry-after']) problems.push('a 503 without Retry-After');
     }
   }
   if (r.atMs > expect.withinMs) problems.push(`answered after ${r.atMs} ms, allowed ${expect.withinMs} ms`);
   if (expect.maxResponses !== undefined && r.responses.length > expect.maxResponses) {
-    problems.push(`${r.responses.length} responses on one connection (at most ${expect.maxResponses}): ${r.responses.map((x) => x.status).join(',')}`);
+    problems.push(
+      `${r.responses.length} responses on one connection (at most ${expect.maxResponses}): ${r.responses.map((x) => x.status).join(',')}`,
+    );
   }
   if (expect.closeAfterMs !== undefined && r.outcome === 'response') {
-    if (r.closedAtMs === null) problems.push(`the connection was not closed within ${expect.closeAfterMs} ms of the response`);
+    if (r.closedAtMs === null)
+      problems.push(`the connection was not closed within ${expect.closeAfterMs} ms of the response`);
     else if (r.closedAtMs - r.atMs > expect.closeAfterMs) {
       problems.push(`closed ${r.closedAtMs - r.atMs} ms after the response, allowed ${expect.closeAfterMs} ms`);
     }

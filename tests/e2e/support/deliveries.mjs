@@ -62,7 +62,14 @@ export async function postPaddle(url, secret, body, { ts = now(), signature } = 
 }
 
 /** A Whop payment.succeeded body; `total` is a decimal in major units as Whop sends it. */
-export function whopPayment({ id = newId('pay_'), total, currency, metadata = null, email = 'buyer@example.com', paidAt } = {}) {
+export function whopPayment({
+  id = newId('pay_'),
+  total,
+  currency,
+  metadata = null,
+  email = 'buyer@example.com',
+  paidAt,
+} = {}) {
   return {
     id: newId('msg_'),
     api_version: 'v1',
@@ -119,7 +126,14 @@ export function paddleFixture(name) {
 }
 
 /** transaction.completed (or .paid) from the spec example, with fresh ids and our custom_data. */
-export function paddleTransaction({ type = 'completed', txnId = newId('txn_'), total, currency, customData = null, eventId = newId('evt_') }) {
+export function paddleTransaction({
+  type = 'completed',
+  txnId = newId('txn_'),
+  total,
+  currency,
+  customData = null,
+  eventId = newId('evt_'),
+}) {
   const event = paddleFixture(`transaction-${type}`);
   event.event_id = eventId;
   event.notification_id = newId('ntf_');
@@ -135,7 +149,15 @@ export function paddleTransaction({ type = 'completed', txnId = newId('txn_'), t
 }
 
 /** adjustment.created/.updated (a refund) from the spec example, for `txnId`. */
-export function paddleRefund({ type = 'updated', adjId = newId('adj_'), txnId, amount, currency, status = 'approved', eventId = newId('evt_') }) {
+export function paddleRefund({
+  type = 'updated',
+  adjId = newId('adj_'),
+  txnId,
+  amount,
+  currency,
+  status = 'approved',
+  eventId = newId('evt_'),
+}) {
   const event = paddleFixture(`adjustment-${type}`);
   event.event_id = eventId;
   event.notification_id = newId('ntf_');

@@ -50,7 +50,20 @@ const TYPES = {
 // `backup` (issue 12): /api/health reports the store (`store.writable`…) and GET /api/backup answers.
 // Issue 13: `test_payments` (POST …/test-payment, `last_test`, removing test payments), `forwarding`
 // (`forward_url`, `forward`/`forwards`, POST /api/events/{id}/forward), `desktop` (settings.desktop).
-const ALL_FEATURES = ['settings', 'connections', 'events', 'payments', 'stream', 'tunnel', 'sites', 'attribution', 'backup', 'test_payments', 'forwarding', 'desktop'];
+const ALL_FEATURES = [
+  'settings',
+  'connections',
+  'events',
+  'payments',
+  'stream',
+  'tunnel',
+  'sites',
+  'attribution',
+  'backup',
+  'test_payments',
+  'forwarding',
+  'desktop',
+];
 
 /**
  * The `from` (inclusive) and `to` (exclusive) query of GET /api/events and /api/payments as a
@@ -62,7 +75,8 @@ function timeRange(res, url) {
   for (const name of ['from', 'to']) {
     const raw = url.searchParams.get(name);
     if (raw === null) continue;
-    const ok = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) && !Number.isNaN(Date.parse(raw));
+    const ok =
+      /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/.test(raw) && !Number.isNaN(Date.parse(raw));
     if (!ok) {
       json(res, 422, {
         error: {
@@ -125,20 +139,76 @@ function nextPaymentId(state) {
 }
 
 /** Build a signed-looking delivery the way a provider would send it. */
-export function makeDelivery(state, { provider = 'whop', type = 'payment.succeeded', status = 'processed', at = Date.now(), amount = 1043, currency = 'USD', attributed = true, error = null, connectionId, visit = null, attribution = null } = {}) {
+export function makeDelivery(
+  state,
+  {
+    provider = 'whop',
+    type = 'payment.succeeded',
+    status = 'processed',
+    at = Date.now(),
+    amount = 1043,
+    currency = 'USD',
+    attributed = true,
+    error = null,
+    connectionId,
+    visit = null,
+    attribution = null,
+  } = {},
+) {
   const n = ++state.seq;
   const visitorId = visit?.visitor_id ?? `v_${n}a7c2`;
   const sessionId = attribution?.sessionId ?? visit?.id ?? `s_${n}b91e`;
   const token = attributed ? (attribution?.token ?? null) : null;
   const isRejected = status === 'rejected';
   const id = isRejected ? `r_${n}` : `d_${n}`;
-  const deliveryId = provider === 'whop' ? `msg_${createHash('sha1').update(String(n)).digest('hex').slice(0, 24)}` : `evt_01h${n}x${n}k`;
+  const deliveryId =
+    provider === 'whop'
+      ? `msg_${createHash('sha1').update(String(n)).digest('hex').slice(0, 24)}`
+      : `evt_01h${n}x${n}k`;
   const payId = provider === 'whop' ? `pay_${n}Zx${n}` : `txn_01h${n}q${n}`;
-  const meta = attributed ? { faurya_visitor_id: visitorId, faurya_session_id: sessionId, ...(token ? { faurya_attribution_token: token } : {}) } : {};
+  const meta = attributed
+    ? {
+        faurya_visitor_id: visitorId,
+        faurya_session_id: sessionId,
+        ...(token ? { faurya_attribution_token: token } : {}),
+      }
+    : {};
   const body =
     provider === 'whop'
-      ? { id: deliveryId, api_version: 'v1', type, timestamp: iso(at), data: { id: payId, status: 'paid', currency: currency.toLowerCase(), total: Number(amount) / 100, metadata: meta, user: { email: `buyer${n}@example.com` } } }
-      : { event_id: deliveryId, event_type: type, occurred_at: iso(at), notification_id: `ntf_${n}`, data: { id: payId, status: 'completed', currency_code: currency, custom_data: attributed ? { faVisitorId: visitorId, faSessionId: sessionId, ...(token ? { faAttributionToken: token } : {}), orderId: `ord_${n}` } : null, details: { totals: { total: String(amount) } } } };
+      ? {
+          id: deliveryId,
+          api_version: 'v1',
+          type,
+          timestamp: iso(at),
+          data: {
+            id: payId,
+            status: 'paid',
+            currency: currency.toLowerCase(),
+            total: Number(amount) / 100,
+            metadata: meta,
+            user: { email: `buyer${n}@example.com` },
+          },
+        }
+      : {
+          event_id: deliveryId,
+          event_type: type,
+          occurred_at: iso(at),
+          notification_id: `ntf_${n}`,
+          data: {
+            id: payId,
+            status: 'completed',
+            currency_code: currency,
+            custom_data: attributed
+              ? {
+                  faVisitorId: visitorId,
+                  faSessionId: sessionId,
+                  ...(token ? { faAttributionToken: token } : {}),
+                  orderId: `ord_${n}`,
+                }
+              : null,
+            details: { totals: { total: String(amount) } },
+          },
+        };
   const bodyText = JSON.stringify(body);
   const conn = connectionId ?? state.connections.find((c) => c.provider === provider)?.id ?? `con_${provider}0000`;
   const siteId = state.connections.find((c) => c.id === conn)?.site_id ?? state.sites[0]?.id ?? null;
@@ -200,8 +270,19 @@ export function makeDelivery(state, { provider = 'whop', type = 'payment.succeed
     received_at: iso(at),
     verdict: isRejected ? 'rejected' : 'verified',
     status,
-    error: error ?? (isRejected ? 'the v1 signature in the webhook-signature header does not match this delivery' : status === 'failed' ? '`data.total`: 19.999 has more decimals than USD allows (2)' : null),
-    note: status === 'ignored' ? `${type}: not an event Faurya records revenue from` : revenue ? `payment ${payId} recorded` : null,
+    error:
+      error ??
+      (isRejected
+        ? 'the v1 signature in the webhook-signature header does not match this delivery'
+        : status === 'failed'
+          ? '`data.total`: 19.999 has more decimals than USD allows (2)'
+          : null),
+    note:
+      status === 'ignored'
+        ? `${type}: not an event Faurya records revenue from`
+        : revenue
+          ? `payment ${payId} recorded`
+          : null,
     ...(isRejected ? { http_status: 401, reason_code: 'bad_signature' } : {}),
     amount_minor: revenue || /refund/.test(type) ? amount : null,
     currency: revenue || /refund/.test(type) ? currency : null,
@@ -249,7 +330,13 @@ function maskedWriteKey(key) {
 
 export function makeSite(state, { id, name, domains = [], at = Date.now(), writeKey } = {}) {
   const key = writeKey ?? 'fw_' + randomBytes(16).toString('hex');
-  const site = { id: id ?? 'site_' + randomBytes(6).toString('hex'), name, domains, write_key: key, created_at: iso(at) };
+  const site = {
+    id: id ?? 'site_' + randomBytes(6).toString('hex'),
+    name,
+    domains,
+    write_key: key,
+    created_at: iso(at),
+  };
   state.sites.push(site);
   return site;
 }
@@ -270,31 +357,148 @@ function summaryOfSession(x) {
 
 /** Where a visit came from: channel, source, referrer, UTM, click id, and where it lands. */
 const ORIGINS = [
-  { w: 27, channel: 'Organic Search', source: 'Google', referrer: 'https://www.google.com/', landing: ['/', '/', '/blog/markdown-notes-offline', '/blog/obsidian-vs-lumen', '/pricing', '/features/sync'] },
-  { w: 4, channel: 'Organic Search', source: 'Bing', referrer: 'https://www.bing.com/', landing: ['/', '/blog/markdown-notes-offline'] },
-  { w: 3, channel: 'Organic Search', source: 'DuckDuckGo', referrer: 'https://duckduckgo.com/', landing: ['/', '/blog/obsidian-vs-lumen'] },
+  {
+    w: 27,
+    channel: 'Organic Search',
+    source: 'Google',
+    referrer: 'https://www.google.com/',
+    landing: ['/', '/', '/blog/markdown-notes-offline', '/blog/obsidian-vs-lumen', '/pricing', '/features/sync'],
+  },
+  {
+    w: 4,
+    channel: 'Organic Search',
+    source: 'Bing',
+    referrer: 'https://www.bing.com/',
+    landing: ['/', '/blog/markdown-notes-offline'],
+  },
+  {
+    w: 3,
+    channel: 'Organic Search',
+    source: 'DuckDuckGo',
+    referrer: 'https://duckduckgo.com/',
+    landing: ['/', '/blog/obsidian-vs-lumen'],
+  },
   { w: 21, channel: 'Direct', source: null, referrer: null, landing: ['/', '/', '/pricing', '/login', '/changelog'] },
-  { w: 4, channel: 'Referral', source: 'Hacker News', referrer: 'https://news.ycombinator.com/item?id=41873209', landing: ['/blog/why-local-first', '/'] },
-  { w: 3, channel: 'Referral', source: 'Indie Hackers', referrer: 'https://www.indiehackers.com/post/lumen-notes-1k-mrr-8d2c1f', landing: ['/', '/blog/first-1000-mrr'] },
-  { w: 2, channel: 'Referral', source: 'Product Hunt', referrer: 'https://www.producthunt.com/posts/lumen-notes', landing: ['/'] },
-  { w: 5, channel: 'Organic Social', source: 'Reddit', referrer: 'https://www.reddit.com/r/ObsidianMD/comments/1g4k2p/', landing: ['/blog/obsidian-vs-lumen', '/'] },
+  {
+    w: 4,
+    channel: 'Referral',
+    source: 'Hacker News',
+    referrer: 'https://news.ycombinator.com/item?id=41873209',
+    landing: ['/blog/why-local-first', '/'],
+  },
+  {
+    w: 3,
+    channel: 'Referral',
+    source: 'Indie Hackers',
+    referrer: 'https://www.indiehackers.com/post/lumen-notes-1k-mrr-8d2c1f',
+    landing: ['/', '/blog/first-1000-mrr'],
+  },
+  {
+    w: 2,
+    channel: 'Referral',
+    source: 'Product Hunt',
+    referrer: 'https://www.producthunt.com/posts/lumen-notes',
+    landing: ['/'],
+  },
+  {
+    w: 5,
+    channel: 'Organic Social',
+    source: 'Reddit',
+    referrer: 'https://www.reddit.com/r/ObsidianMD/comments/1g4k2p/',
+    landing: ['/blog/obsidian-vs-lumen', '/'],
+  },
   { w: 4, channel: 'Organic Social', source: 'X', referrer: 'https://t.co/', landing: ['/', '/changelog'] },
   { w: 2, channel: 'Organic Social', source: 'LinkedIn', referrer: 'https://www.linkedin.com/', landing: ['/'] },
-  { w: 6, channel: 'Paid Search', source: 'Google', referrer: 'https://www.google.com/', utm: { utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'notes-app-search', utm_term: 'offline notes app' }, click: 'gclid', landing: ['/', '/pricing'] },
-  { w: 6, channel: 'Email', source: 'Newsletter', referrer: null, utm: { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'march-update' }, landing: ['/changelog', '/blog/why-local-first'] },
-  { w: 5, channel: 'AI Assistants', source: 'ChatGPT', referrer: 'https://chatgpt.com/', landing: ['/', '/features/sync'] },
+  {
+    w: 6,
+    channel: 'Paid Search',
+    source: 'Google',
+    referrer: 'https://www.google.com/',
+    utm: { utm_source: 'google', utm_medium: 'cpc', utm_campaign: 'notes-app-search', utm_term: 'offline notes app' },
+    click: 'gclid',
+    landing: ['/', '/pricing'],
+  },
+  {
+    w: 6,
+    channel: 'Email',
+    source: 'Newsletter',
+    referrer: null,
+    utm: { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'march-update' },
+    landing: ['/changelog', '/blog/why-local-first'],
+  },
+  {
+    w: 5,
+    channel: 'AI Assistants',
+    source: 'ChatGPT',
+    referrer: 'https://chatgpt.com/',
+    landing: ['/', '/features/sync'],
+  },
   { w: 2, channel: 'AI Assistants', source: 'Perplexity', referrer: 'https://www.perplexity.ai/', landing: ['/'] },
-  { w: 3, channel: 'Paid Social', source: 'Facebook', referrer: 'https://l.facebook.com/', utm: { utm_source: 'facebook', utm_medium: 'paid_social', utm_campaign: 'spring-launch', utm_content: 'video-a' }, click: 'fbclid', landing: ['/', '/pricing'] },
-  { w: 2, channel: 'Organic Video', source: 'YouTube', referrer: 'https://www.youtube.com/', landing: ['/', '/features/sync'] },
-  { w: 1, channel: 'Affiliates', source: 'Notetools', referrer: 'https://notetools.io/best-markdown-apps', utm: { utm_source: 'notetools', utm_medium: 'affiliate', utm_campaign: 'partner' }, landing: ['/pricing'] },
+  {
+    w: 3,
+    channel: 'Paid Social',
+    source: 'Facebook',
+    referrer: 'https://l.facebook.com/',
+    utm: { utm_source: 'facebook', utm_medium: 'paid_social', utm_campaign: 'spring-launch', utm_content: 'video-a' },
+    click: 'fbclid',
+    landing: ['/', '/pricing'],
+  },
+  {
+    w: 2,
+    channel: 'Organic Video',
+    source: 'YouTube',
+    referrer: 'https://www.youtube.com/',
+    landing: ['/', '/features/sync'],
+  },
+  {
+    w: 1,
+    channel: 'Affiliates',
+    source: 'Notetools',
+    referrer: 'https://notetools.io/best-markdown-apps',
+    utm: { utm_source: 'notetools', utm_medium: 'affiliate', utm_campaign: 'partner' },
+    landing: ['/pricing'],
+  },
 ];
 const HN = ORIGINS[4];
-const NEXT_PAGES = ['/pricing', '/features', '/features/sync', '/docs/getting-started', '/changelog', '/blog/why-local-first', '/signup', '/pricing'];
+const NEXT_PAGES = [
+  '/pricing',
+  '/features',
+  '/features/sync',
+  '/docs/getting-started',
+  '/changelog',
+  '/blog/why-local-first',
+  '/signup',
+  '/pricing',
+];
 const DOCS_ORIGINS = [
-  { w: 10, channel: 'Direct', source: null, referrer: null, landing: ['/docs/getting-started', '/docs/sync', '/docs/shortcuts'] },
-  { w: 8, channel: 'Referral', source: 'lumennotes.app', referrer: 'https://lumennotes.app/', landing: ['/docs/getting-started'] },
-  { w: 8, channel: 'Organic Search', source: 'Google', referrer: 'https://www.google.com/', landing: ['/docs/sync', '/docs/import-from-obsidian', '/docs/shortcuts'] },
-  { w: 2, channel: 'AI Assistants', source: 'ChatGPT', referrer: 'https://chatgpt.com/', landing: ['/docs/import-from-obsidian'] },
+  {
+    w: 10,
+    channel: 'Direct',
+    source: null,
+    referrer: null,
+    landing: ['/docs/getting-started', '/docs/sync', '/docs/shortcuts'],
+  },
+  {
+    w: 8,
+    channel: 'Referral',
+    source: 'lumennotes.app',
+    referrer: 'https://lumennotes.app/',
+    landing: ['/docs/getting-started'],
+  },
+  {
+    w: 8,
+    channel: 'Organic Search',
+    source: 'Google',
+    referrer: 'https://www.google.com/',
+    landing: ['/docs/sync', '/docs/import-from-obsidian', '/docs/shortcuts'],
+  },
+  {
+    w: 2,
+    channel: 'AI Assistants',
+    source: 'ChatGPT',
+    referrer: 'https://chatgpt.com/',
+    landing: ['/docs/import-from-obsidian'],
+  },
 ];
 const DOCS_NEXT = ['/docs/sync', '/docs/shortcuts', '/docs/themes', '/docs/getting-started', '/docs/faq'];
 
@@ -309,7 +513,10 @@ function weighted(rand, list) {
 }
 
 /** One visit with its pageviews (and now and then a goal), entry fields frozen at the first. */
-export function makeSession(state, { site, at, origin, rand = Math.random, host, pages, nextPages = NEXT_PAGES, visitorId, endAt }) {
+export function makeSession(
+  state,
+  { site, at, origin, rand = Math.random, host, pages, nextPages = NEXT_PAGES, visitorId, endAt },
+) {
   const landing = pages?.[0] ?? pick(rand, origin.landing);
   const count = pages?.length ?? (rand() < 0.44 ? 1 : 2 + Math.floor(rand() * rand() * 7));
   const path = [landing];
@@ -329,7 +536,13 @@ export function makeSession(state, { site, at, origin, rand = Math.random, host,
   });
   if (path.includes('/signup') && rand() < 0.6) {
     t += 30e3 + Math.floor(rand() * 60e3);
-    events.push({ name: 'signup', url: `https://${host}/signup`, path: '/signup', at: iso(t), props: { plan: rand() < 0.5 ? 'pro' : 'free' } });
+    events.push({
+      name: 'signup',
+      url: `https://${host}/signup`,
+      path: '/signup',
+      at: iso(t),
+      props: { plan: rand() < 0.5 ? 'pro' : 'free' },
+    });
   }
   const session = {
     id: randomId(rand, 16),
@@ -360,9 +573,27 @@ export function makeSession(state, { site, at, origin, rand = Math.random, host,
 export function seedTracking(state, now = Date.now()) {
   const rand = prng(20260311);
   const [main] = state.sites;
-  Object.assign(main, { id: 'site_7Hq2xLm9Kd', name: 'Lumen Notes', domains: ['lumennotes.app', 'getlumen.com'], created_at: iso(now - 34 * DAY), write_key: 'fw_3c1f9a7e52b04d18a6e0c2b7f91da1b2' });
-  const docs = makeSite(state, { id: 'site_Pz4vN8cW2r', name: 'Lumen Docs', domains: ['docs.lumennotes.app'], at: now - 21 * DAY, writeKey: 'fw_8e2a41c07bd9e5f3a61c2d40b7e9c5d3' });
-  makeSite(state, { id: 'site_Bx9kT3mQ7s', name: 'Tiny Forms', domains: ['tinyforms.dev'], at: now - 2 * DAY, writeKey: 'fw_a4d0e6b19c2f7835e1d4c0a6b2f9e7c8' });
+  Object.assign(main, {
+    id: 'site_7Hq2xLm9Kd',
+    name: 'Lumen Notes',
+    domains: ['lumennotes.app', 'getlumen.com'],
+    created_at: iso(now - 34 * DAY),
+    write_key: 'fw_3c1f9a7e52b04d18a6e0c2b7f91da1b2',
+  });
+  const docs = makeSite(state, {
+    id: 'site_Pz4vN8cW2r',
+    name: 'Lumen Docs',
+    domains: ['docs.lumennotes.app'],
+    at: now - 21 * DAY,
+    writeKey: 'fw_8e2a41c07bd9e5f3a61c2d40b7e9c5d3',
+  });
+  makeSite(state, {
+    id: 'site_Bx9kT3mQ7s',
+    name: 'Tiny Forms',
+    domains: ['tinyforms.dev'],
+    at: now - 2 * DAY,
+    writeKey: 'fw_a4d0e6b19c2f7835e1d4c0a6b2f9e7c8',
+  });
 
   const visitors = [];
   const startOfDay = (ago) => Math.floor((now - ago * DAY) / DAY) * DAY;
@@ -375,7 +606,15 @@ export function seedTracking(state, now = Date.now()) {
     let at = startOfDay(ago) + hourMs();
     if (at > now - 15 * 60e3) at = now - 15 * 60e3 - Math.floor(rand() * 6 * 3600e3);
     const returning = list.length > 8 && rand() < 0.16;
-    const s = makeSession(state, { site, at, origin, rand, host, nextPages, visitorId: returning ? pick(rand, list) : undefined });
+    const s = makeSession(state, {
+      site,
+      at,
+      origin,
+      rand,
+      host,
+      nextPages,
+      visitorId: returning ? pick(rand, list) : undefined,
+    });
     if (!returning) list.push(s.visitor_id);
     // Some come back the same day, typing the address: a second session, one more visitor-day not.
     const again = at + 40 * 60e3 + Math.floor(rand() * 4 * 3600e3);
@@ -400,14 +639,28 @@ export function seedTracking(state, now = Date.now()) {
   ];
   live.forEach(([origin, pages], i) => {
     const at = now - (9 - i * 3) * 60e3;
-    const s = makeSession(state, { site: main, at, origin, rand, host: 'lumennotes.app', pages, endAt: now - (2 - i * 0.6) * 60e3 });
+    const s = makeSession(state, {
+      site: main,
+      at,
+      origin,
+      rand,
+      host: 'lumennotes.app',
+      pages,
+      endAt: now - (2 - i * 0.6) * 60e3,
+    });
     s.events[s.events.length - 1].at = s.last_seen_at;
   });
 
   const docsVisitors = [];
   for (let ago = 20; ago >= 0; ago--) {
     const n = rand() < 0.3 ? 1 : rand() < 0.8 ? 2 : 3;
-    for (let i = 0; i < n; i++) place(docs, docsVisitors, { ago, origin: weighted(rand, DOCS_ORIGINS), host: 'docs.lumennotes.app', nextPages: DOCS_NEXT });
+    for (let i = 0; i < n; i++)
+      place(docs, docsVisitors, {
+        ago,
+        origin: weighted(rand, DOCS_ORIGINS),
+        host: 'docs.lumennotes.app',
+        nextPages: DOCS_NEXT,
+      });
   }
   state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
 }
@@ -415,7 +668,12 @@ export function seedTracking(state, now = Date.now()) {
 /** A visit of the main site that could have led to a payment at `at`. */
 function visitBefore(state, at) {
   const siteId = state.sites[0]?.id;
-  return state.sessions.find((x) => x.site_id === siteId && Date.parse(x.started_at) < at - 20 * 60e3 && Date.parse(x.started_at) > at - 3 * DAY) ?? null;
+  return (
+    state.sessions.find(
+      (x) =>
+        x.site_id === siteId && Date.parse(x.started_at) < at - 20 * 60e3 && Date.parse(x.started_at) > at - 3 * DAY,
+    ) ?? null
+  );
 }
 
 // ---- attribution: buyer journeys, the three models, reports ---------------------------------
@@ -424,22 +682,62 @@ const MIN = 60e3;
 const HOUR = 3600e3;
 /** Visits of one buyer before paying: [channel, source, how long before the payment, pages]. */
 const JOURNEYS = {
-  searchThenDirect: [['Organic Search', 'Google', 6 * DAY, ['/blog/markdown-notes-offline', '/features/sync', '/pricing']], ['Direct', null, 2 * HOUR, ['/pricing', '/signup']]],
+  searchThenDirect: [
+    ['Organic Search', 'Google', 6 * DAY, ['/blog/markdown-notes-offline', '/features/sync', '/pricing']],
+    ['Direct', null, 2 * HOUR, ['/pricing', '/signup']],
+  ],
   googleSame: [['Organic Search', 'Google', 35 * MIN, ['/', '/features', '/pricing', '/signup']]],
-  redditEmailDirect: [['Organic Social', 'Reddit', 12 * DAY, ['/blog/obsidian-vs-lumen', '/']], ['Email', 'Newsletter', 3 * DAY, ['/changelog', '/features/sync']], ['Direct', null, 30 * MIN, ['/pricing', '/signup']]],
-  chatgptDirect: [['AI Assistants', 'ChatGPT', 4 * DAY, ['/', '/features/sync']], ['Direct', null, 1 * DAY, ['/pricing']], ['Direct', null, 20 * MIN, ['/pricing', '/signup']]],
-  youtubeGoogleDirect: [['Organic Video', 'YouTube', 20 * DAY, ['/features/sync']], ['Organic Search', 'Google', 6 * DAY, ['/blog/obsidian-vs-lumen', '/pricing']], ['Direct', null, 30 * MIN, ['/pricing', '/signup']]],
-  paidThenOrganic: [['Paid Search', 'Google', 9 * DAY, ['/pricing', '/features']], ['Organic Search', 'Google', 40 * MIN, ['/', '/pricing', '/signup']]],
-  xDirect: [['Organic Social', 'X', 5 * DAY, ['/changelog']], ['Direct', null, 1 * HOUR, ['/pricing', '/signup']]],
-  fbEmail: [['Paid Social', 'Facebook', 15 * DAY, ['/', '/pricing']], ['Email', 'Newsletter', 35 * MIN, ['/changelog', '/pricing', '/signup']]],
+  redditEmailDirect: [
+    ['Organic Social', 'Reddit', 12 * DAY, ['/blog/obsidian-vs-lumen', '/']],
+    ['Email', 'Newsletter', 3 * DAY, ['/changelog', '/features/sync']],
+    ['Direct', null, 30 * MIN, ['/pricing', '/signup']],
+  ],
+  chatgptDirect: [
+    ['AI Assistants', 'ChatGPT', 4 * DAY, ['/', '/features/sync']],
+    ['Direct', null, 1 * DAY, ['/pricing']],
+    ['Direct', null, 20 * MIN, ['/pricing', '/signup']],
+  ],
+  youtubeGoogleDirect: [
+    ['Organic Video', 'YouTube', 20 * DAY, ['/features/sync']],
+    ['Organic Search', 'Google', 6 * DAY, ['/blog/obsidian-vs-lumen', '/pricing']],
+    ['Direct', null, 30 * MIN, ['/pricing', '/signup']],
+  ],
+  paidThenOrganic: [
+    ['Paid Search', 'Google', 9 * DAY, ['/pricing', '/features']],
+    ['Organic Search', 'Google', 40 * MIN, ['/', '/pricing', '/signup']],
+  ],
+  xDirect: [
+    ['Organic Social', 'X', 5 * DAY, ['/changelog']],
+    ['Direct', null, 1 * HOUR, ['/pricing', '/signup']],
+  ],
+  fbEmail: [
+    ['Paid Social', 'Facebook', 15 * DAY, ['/', '/pricing']],
+    ['Email', 'Newsletter', 35 * MIN, ['/changelog', '/pricing', '/signup']],
+  ],
   newsletterSame: [['Email', 'Newsletter', 30 * MIN, ['/blog/why-local-first', '/pricing', '/signup']]],
   hnSame: [['Referral', 'Hacker News', 25 * MIN, ['/blog/why-local-first', '/', '/pricing', '/signup']]],
-  hnThenDirect: [['Referral', 'Hacker News', 2 * DAY, ['/blog/why-local-first', '/features']], ['Direct', null, 45 * MIN, ['/pricing', '/signup']]],
-  affiliateDirect: [['Affiliates', 'Notetools', 3 * DAY, ['/pricing']], ['Direct', null, 25 * MIN, ['/pricing', '/signup']]],
-  directOnly: [['Direct', null, 2 * DAY, ['/']], ['Direct', null, 15 * MIN, ['/pricing', '/signup']]],
-  phEmail: [['Referral', 'Product Hunt', 25 * DAY, ['/']], ['Organic Search', 'Bing', 8 * DAY, ['/blog/markdown-notes-offline']], ['Email', 'Newsletter', 2 * HOUR, ['/changelog', '/pricing', '/signup']]],
+  hnThenDirect: [
+    ['Referral', 'Hacker News', 2 * DAY, ['/blog/why-local-first', '/features']],
+    ['Direct', null, 45 * MIN, ['/pricing', '/signup']],
+  ],
+  affiliateDirect: [
+    ['Affiliates', 'Notetools', 3 * DAY, ['/pricing']],
+    ['Direct', null, 25 * MIN, ['/pricing', '/signup']],
+  ],
+  directOnly: [
+    ['Direct', null, 2 * DAY, ['/']],
+    ['Direct', null, 15 * MIN, ['/pricing', '/signup']],
+  ],
+  phEmail: [
+    ['Referral', 'Product Hunt', 25 * DAY, ['/']],
+    ['Organic Search', 'Bing', 8 * DAY, ['/blog/markdown-notes-offline']],
+    ['Email', 'Newsletter', 2 * HOUR, ['/changelog', '/pricing', '/signup']],
+  ],
   perplexitySame: [['AI Assistants', 'Perplexity', 40 * MIN, ['/', '/pricing', '/signup']]],
-  upgrade: [['Email', 'Newsletter', 4 * DAY, ['/changelog', '/features/sync']], ['Direct', null, 25 * MIN, ['/login', '/pricing', '/checkout']]],
+  upgrade: [
+    ['Email', 'Newsletter', 4 * DAY, ['/changelog', '/features/sync']],
+    ['Direct', null, 25 * MIN, ['/login', '/pricing', '/checkout']],
+  ],
 };
 
 function originFor(channel, source) {
@@ -450,7 +748,15 @@ function originFor(channel, source) {
 export function makeJourney(state, rand, site, name, payAt, returning = null) {
   const visitorId = returning ?? randomId(rand, 16);
   const sessions = JOURNEYS[name].map(([channel, source, before, pages]) =>
-    makeSession(state, { site, at: payAt - before - Math.floor(rand() * 5 * MIN), origin: originFor(channel, source), rand, host: site.domains[0] ?? 'example.com', pages, visitorId }),
+    makeSession(state, {
+      site,
+      at: payAt - before - Math.floor(rand() * 5 * MIN),
+      origin: originFor(channel, source),
+      rand,
+      host: site.domains[0] ?? 'example.com',
+      pages,
+      visitorId,
+    }),
   );
   return { visitorId, sessions, last: sessions[sessions.length - 1] };
 }
@@ -465,27 +771,61 @@ function attributionOf(how, rand) {
     case 'verified':
       return { status: 'verified', token: fakeToken(rand) };
     case 'expired':
-      return { status: 'unverified', token: fakeToken(rand), note: 'the attribution token expired (31 days old; a token is valid for 30 days), so the plain visitor and session ids were used' };
+      return {
+        status: 'unverified',
+        token: fakeToken(rand),
+        note: 'the attribution token expired (31 days old; a token is valid for 30 days), so the plain visitor and session ids were used',
+      };
     case 'forged':
-      return { status: 'unverified', token: fakeToken(rand), note: "the attribution token's signature does not match: it was altered or made elsewhere, so the plain visitor and session ids were used" };
+      return {
+        status: 'unverified',
+        token: fakeToken(rand),
+        note: "the attribution token's signature does not match: it was altered or made elsewhere, so the plain visitor and session ids were used",
+      };
     case 'othersite':
-      return { status: 'unverified', token: fakeToken(rand), note: 'the attribution token was issued for another site (Lumen Docs), so the plain visitor and session ids were used' };
+      return {
+        status: 'unverified',
+        token: fakeToken(rand),
+        note: 'the attribution token was issued for another site (Lumen Docs), so the plain visitor and session ids were used',
+      };
     case 'nosession':
-      return { status: 'ids', sessionId: randomId(rand, 16), note: 'visitor known, session unknown: credited to their last visit before the payment' };
+      return {
+        status: 'ids',
+        sessionId: randomId(rand, 16),
+        note: 'visitor known, session unknown: credited to their last visit before the payment',
+      };
     default:
       return { status: 'ids' };
   }
 }
 
 /** A payment that came without a delivery: the revenue API, a backfill, a test payment. */
-export function makePayment(state, { provider = 'stripe', amount, currency = 'USD', at = Date.now(), source = 'api', visit = null, attribution = null, connectionId = null, orderId } = {}) {
+export function makePayment(
+  state,
+  {
+    provider = 'stripe',
+    amount,
+    currency = 'USD',
+    at = Date.now(),
+    source = 'api',
+    visit = null,
+    attribution = null,
+    connectionId = null,
+    orderId,
+  } = {},
+) {
   const n = ++state.seq;
   const payment = {
     id: nextPaymentId(state),
     provider,
     site_id: visit?.site_id ?? state.sites[0]?.id ?? null,
     connection_id: connectionId,
-    provider_payment_id: provider === 'stripe' ? `pi_3P${n}kQ${randomBytes(5).toString('hex')}` : provider === 'whop' ? `pay_${n}Bf${n}` : `txn_01h${n}b${n}`,
+    provider_payment_id:
+      provider === 'stripe'
+        ? `pi_3P${n}kQ${randomBytes(5).toString('hex')}`
+        : provider === 'whop'
+          ? `pay_${n}Bf${n}`
+          : `txn_01h${n}b${n}`,
     amount_minor: amount,
     currency,
     status: source === 'test' ? 'paid' : 'succeeded',
@@ -511,7 +851,15 @@ export function makePayment(state, { provider = 'stripe', amount, currency = 'US
 const paidAt = (p) => p.paid_at ?? p.created_at;
 
 function touchOf(s) {
-  return { session_id: s.id, channel: s.channel, source: s.source, campaign: s.utm_campaign, landing_page: s.landing_page, referrer: s.referrer, started_at: s.started_at };
+  return {
+    session_id: s.id,
+    channel: s.channel,
+    source: s.source,
+    campaign: s.utm_campaign,
+    landing_page: s.landing_page,
+    referrer: s.referrer,
+    started_at: s.started_at,
+  };
 }
 
 /** The visitor's sessions on the payment's site up to the payment, oldest first. */
@@ -520,7 +868,9 @@ function sessionsBefore(state, p) {
   if (!visitorId) return [];
   const at = Date.parse(paidAt(p));
   return state.sessions
-    .filter((x) => x.visitor_id === visitorId && (!p.site_id || x.site_id === p.site_id) && Date.parse(x.started_at) <= at)
+    .filter(
+      (x) => x.visitor_id === visitorId && (!p.site_id || x.site_id === p.site_id) && Date.parse(x.started_at) <= at,
+    )
     .sort((a, b) => (a.started_at < b.started_at ? -1 : 1));
 }
 
@@ -629,7 +979,15 @@ function attributionReport(state, siteId, { days, currency, model, by }) {
   const rows = [...groups.values()]
     .map((g) => {
       const visitors = visitorDays(g.sessions);
-      return { key: g.key, visitors, payments: g.payments, net_minor: g.net_minor, currency: b.currency, conversion_rate: rate(g.payments, visitors), revenue_per_visitor_minor: perVisitor(g.net_minor, visitors) };
+      return {
+        key: g.key,
+        visitors,
+        payments: g.payments,
+        net_minor: g.net_minor,
+        currency: b.currency,
+        conversion_rate: rate(g.payments, visitors),
+        revenue_per_visitor_minor: perVisitor(g.net_minor, visitors),
+      };
     })
     // As the backend answers: the keys payments are credited to (visits without a payment are in Traffic).
     .filter((r) => r.payments > 0)
@@ -646,24 +1004,43 @@ function attributionReport(state, siteId, { days, currency, model, by }) {
     days,
     since: new Date(b.from).toISOString().replace('.000Z', 'Z'),
     rows,
-    totals: { visitors, payments, net_minor: net, conversion_rate: rate(payments, visitors), revenue_per_visitor_minor: perVisitor(net, visitors) },
+    totals: {
+      visitors,
+      payments,
+      net_minor: net,
+      conversion_rate: rate(payments, visitors),
+      revenue_per_visitor_minor: perVisitor(net, visitors),
+    },
     unattributed,
   };
 }
 
 /** GET /api/attribution/compare */
 function compareReport(state, siteId, { days, currency, by }) {
-  const reports = Object.fromEntries(MODELS.map((m) => [m, attributionReport(state, siteId, { days, currency, model: m, by })]));
+  const reports = Object.fromEntries(
+    MODELS.map((m) => [m, attributionReport(state, siteId, { days, currency, model: m, by })]),
+  );
   const keys = new Map();
   for (const m of MODELS)
     for (const r of reports[m].rows) {
       const k = r.key ?? '\u0000';
-      const row = keys.get(k) ?? { key: r.key, visitors: r.visitors, first_touch: { payments: 0, net_minor: 0 }, last_touch: { payments: 0, net_minor: 0 }, last_non_direct: { payments: 0, net_minor: 0 } };
+      const row = keys.get(k) ?? {
+        key: r.key,
+        visitors: r.visitors,
+        first_touch: { payments: 0, net_minor: 0 },
+        last_touch: { payments: 0, net_minor: 0 },
+        last_non_direct: { payments: 0, net_minor: 0 },
+      };
       row[m] = { payments: r.payments, net_minor: r.net_minor };
       keys.set(k, row);
     }
   const base = reports.last_touch;
-  const rows = [...keys.values()].sort((x, y) => Math.max(y.first_touch.net_minor, y.last_touch.net_minor, y.last_non_direct.net_minor) - Math.max(x.first_touch.net_minor, x.last_touch.net_minor, x.last_non_direct.net_minor) || y.visitors - x.visitors);
+  const rows = [...keys.values()].sort(
+    (x, y) =>
+      Math.max(y.first_touch.net_minor, y.last_touch.net_minor, y.last_non_direct.net_minor) -
+        Math.max(x.first_touch.net_minor, x.last_touch.net_minor, x.last_non_direct.net_minor) ||
+      y.visitors - x.visitors,
+  );
   const unattributed = Object.fromEntries(MODELS.map((m) => [m, reports[m].unattributed]));
   return { by, currency: base.currency, currencies: base.currencies, days, since: base.since, rows, unattributed };
 }
@@ -685,7 +1062,10 @@ function csv(rows) {
 }
 
 function sendCsv(res, name, rows) {
-  res.writeHead(200, { 'content-type': 'text/csv; charset=utf-8', 'content-disposition': `attachment; filename="${name}"` });
+  res.writeHead(200, {
+    'content-type': 'text/csv; charset=utf-8',
+    'content-disposition': `attachment; filename="${name}"`,
+  });
   res.end(csv(rows));
 }
 
@@ -730,7 +1110,8 @@ function trafficReport(state, siteId, days) {
   const from = since(days);
   const list = state.sessions.filter((x) => (!siteId || x.site_id === siteId) && Date.parse(x.started_at) >= from);
   const daily = new Map();
-  for (let d = from; d <= Date.now(); d += DAY) daily.set(new Date(d).toISOString().slice(0, 10), { visitors: new Set(), sessions: 0, pageviews: 0 });
+  for (let d = from; d <= Date.now(); d += DAY)
+    daily.set(new Date(d).toISOString().slice(0, 10), { visitors: new Set(), sessions: 0, pageviews: 0 });
   for (const x of list) {
     const day = daily.get(x.started_at.slice(0, 10));
     if (!day) continue;
@@ -745,7 +1126,12 @@ function trafficReport(state, siteId, days) {
     sessions: list.length,
     pageviews: list.reduce((n, x) => n + x.pageviews, 0),
     bounce_rate: list.length ? list.filter((x) => x.pageviews === 1).length / list.length : null,
-    daily: [...daily].map(([day, d]) => ({ day, visitors: d.visitors.size, sessions: d.sessions, pageviews: d.pageviews })),
+    daily: [...daily].map(([day, d]) => ({
+      day,
+      visitors: d.visitors.size,
+      sessions: d.sessions,
+      pageviews: d.pageviews,
+    })),
     channels: top(list, (x) => x.channel),
     sources: top(list, (x) => x.source ?? 'Direct'),
     campaigns: top(list, (x) => x.utm_campaign),
@@ -784,7 +1170,13 @@ function installInfo(state, site) {
     snippet: url ? `<script defer src="${url}/js/script.js" data-site="${site.id}"></script>` : null,
     public_url: url,
     public_url_stable: url ? stable : false,
-    public_url_note: !url ? NO_URL_NOTE : !stable ? (quick ? QUICK_TUNNEL_NOTE : 'This public URL may change when Faurya restarts.') : null,
+    public_url_note: !url
+      ? NO_URL_NOTE
+      : !stable
+        ? quick
+          ? QUICK_TUNNEL_NOTE
+          : 'This public URL may change when Faurya restarts.'
+        : null,
     event_url: url ? `${url}/api/event` : null,
     first_event: first ? { at: first.events[0].at, url: first.events[0].url, name: first.events[0].name } : null,
     last_event_at: lastAt,
@@ -794,7 +1186,11 @@ function installInfo(state, site) {
 /** As the backend does: the host of a pasted URL, no port, no leading www. */
 function cleanDomain(raw) {
   let v = String(raw).trim().toLowerCase();
-  v = v.replace(/^[a-z][a-z0-9+.-]*:\/\//, '').replace(/[/?#].*$/, '').replace(/:\d*$/, '').replace(/\.$/, '');
+  v = v
+    .replace(/^[a-z][a-z0-9+.-]*:\/\//, '')
+    .replace(/[/?#].*$/, '')
+    .replace(/:\d*$/, '')
+    .replace(/\.$/, '');
   return v.startsWith('www.') ? v.slice(4) : v;
 }
 
@@ -808,7 +1204,9 @@ function siteFields(b, { partial = false } = {}) {
   if (!partial || 'domains' in b) {
     if (!Array.isArray(b.domains)) fields.domains = 'Send the domains as a list.';
     else {
-      const bad = b.domains.find((d) => typeof d !== 'string' || !(HOSTNAME.test(cleanDomain(d)) || cleanDomain(d) === 'localhost'));
+      const bad = b.domains.find(
+        (d) => typeof d !== 'string' || !(HOSTNAME.test(cleanDomain(d)) || cleanDomain(d) === 'localhost'),
+      );
       if (bad !== undefined) fields.domains = `${JSON.stringify(bad)} is not a domain name like example.com.`;
     }
   }
@@ -822,9 +1220,22 @@ export function seed(state, now = Date.now()) {
   state.settings.public_url = 'https://quiet-river.trycloudflare.com';
   state.settings.public_url_source = state.settings.tunnel ? 'tunnel' : 'settings';
   if (state.settings.tunnel)
-    Object.assign(state.settings.tunnel, { backend: 'cloudflared', state: 'up', url: state.settings.public_url, updated_at: iso(now - 3600e3) });
-  const whop = addConnection(state, { provider: 'whop', api_key: 'apik_live_8f2c19ab3f9a', company_id: 'biz_Qm4Lx2Vn8', environment: 'production' }, now - 32 * 86400e3);
-  const paddle = addConnection(state, { provider: 'paddle', api_key: 'pdl_sdbx_apikey_01h7k2c4d1e7', environment: 'sandbox' }, now - 20 * 86400e3);
+    Object.assign(state.settings.tunnel, {
+      backend: 'cloudflared',
+      state: 'up',
+      url: state.settings.public_url,
+      updated_at: iso(now - 3600e3),
+    });
+  const whop = addConnection(
+    state,
+    { provider: 'whop', api_key: 'apik_live_8f2c19ab3f9a', company_id: 'biz_Qm4Lx2Vn8', environment: 'production' },
+    now - 32 * 86400e3,
+  );
+  const paddle = addConnection(
+    state,
+    { provider: 'paddle', api_key: 'pdl_sdbx_apikey_01h7k2c4d1e7', environment: 'sandbox' },
+    now - 20 * 86400e3,
+  );
   whop.last_delivery_at = iso(now - 3 * 60e3);
   paddle.last_delivery_at = iso(now - 5 * 3600e3);
   const day = 86400e3;
@@ -832,14 +1243,30 @@ export function seed(state, now = Date.now()) {
   const main = state.sites[0] ?? null;
   // [days ago, provider, amount minor, currency, journey (null: unattributed), how it was attributed]
   const plan = [
-    [29, 'whop', 4900, 'USD', 'searchThenDirect', 'verified'], [27, 'whop', 4900, 'USD', null], [26, 'paddle', 1900, 'EUR', 'googleSame', 'ids'],
-    [24, 'whop', 9900, 'USD', 'redditEmailDirect', 'verified'], [22, 'whop', 4900, 'USD', 'chatgptDirect', 'verified'], [21, 'paddle', 3000, 'JPY', 'youtubeGoogleDirect', 'ids'],
-    [19, 'whop', 19900, 'USD', 'paidThenOrganic', 'verified'], [18, 'whop', 4900, 'USD', null], [16, 'paddle', 1900, 'EUR', 'xDirect', 'expired'],
-    [14, 'whop', 9900, 'USD', 'fbEmail', 'verified'], [13, 'whop', 4900, 'USD', 'newsletterSame', 'verified'], [12, 'whop', 4900, 'USD', 'hnSame', 'verified'],
-    [11.8, 'whop', 9900, 'USD', 'hnThenDirect', 'verified'], [11, 'whop', 4900, 'USD', 'hnSame', 'ids'], [10, 'paddle', 4900, 'EUR', null],
-    [9, 'whop', 14900, 'USD', 'again:0', 'verified'], [8, 'whop', 4900, 'USD', 'affiliateDirect', 'forged'], [7, 'whop', 9900, 'USD', 'chatgptDirect', 'verified'],
-    [6, 'paddle', 1250, 'KWD', 'googleSame', 'ids'], [5, 'whop', 4900, 'USD', 'directOnly', 'verified'], [4, 'whop', 24900, 'USD', 'phEmail', 'verified'],
-    [3, 'whop', 4900, 'USD', null], [2, 'paddle', 1900, 'EUR', 'redditEmailDirect', 'othersite'], [1, 'whop', 9900, 'USD', 'perplexitySame', 'verified'],
+    [29, 'whop', 4900, 'USD', 'searchThenDirect', 'verified'],
+    [27, 'whop', 4900, 'USD', null],
+    [26, 'paddle', 1900, 'EUR', 'googleSame', 'ids'],
+    [24, 'whop', 9900, 'USD', 'redditEmailDirect', 'verified'],
+    [22, 'whop', 4900, 'USD', 'chatgptDirect', 'verified'],
+    [21, 'paddle', 3000, 'JPY', 'youtubeGoogleDirect', 'ids'],
+    [19, 'whop', 19900, 'USD', 'paidThenOrganic', 'verified'],
+    [18, 'whop', 4900, 'USD', null],
+    [16, 'paddle', 1900, 'EUR', 'xDirect', 'expired'],
+    [14, 'whop', 9900, 'USD', 'fbEmail', 'verified'],
+    [13, 'whop', 4900, 'USD', 'newsletterSame', 'verified'],
+    [12, 'whop', 4900, 'USD', 'hnSame', 'verified'],
+    [11.8, 'whop', 9900, 'USD', 'hnThenDirect', 'verified'],
+    [11, 'whop', 4900, 'USD', 'hnSame', 'ids'],
+    [10, 'paddle', 4900, 'EUR', null],
+    [9, 'whop', 14900, 'USD', 'again:0', 'verified'],
+    [8, 'whop', 4900, 'USD', 'affiliateDirect', 'forged'],
+    [7, 'whop', 9900, 'USD', 'chatgptDirect', 'verified'],
+    [6, 'paddle', 1250, 'KWD', 'googleSame', 'ids'],
+    [5, 'whop', 4900, 'USD', 'directOnly', 'verified'],
+    [4, 'whop', 24900, 'USD', 'phEmail', 'verified'],
+    [3, 'whop', 4900, 'USD', null],
+    [2, 'paddle', 1900, 'EUR', 'redditEmailDirect', 'othersite'],
+    [1, 'whop', 9900, 'USD', 'perplexitySame', 'verified'],
     [0.2, 'whop', 4900, 'USD', 'searchThenDirect', 'nosession'],
   ];
   const buyers = [];
@@ -847,10 +1274,31 @@ export function seed(state, now = Date.now()) {
     const at = now - ago * day - 3600e3 * (ago % 5);
     // `again:N`: the buyer of plan[N] comes back (a newsletter, then a typed-in visit) and upgrades.
     const again = journey?.startsWith('again:') ? buyers[Number(journey.slice(6))] : null;
-    const buyer = again && main ? makeJourney(state, rand, main, 'upgrade', at, again.visitorId) : journey && main ? makeJourney(state, rand, main, journey, at) : null;
+    const buyer =
+      again && main
+        ? makeJourney(state, rand, main, 'upgrade', at, again.visitorId)
+        : journey && main
+          ? makeJourney(state, rand, main, journey, at)
+          : null;
     buyers.push(buyer);
-    makeDelivery(state, { provider, amount, currency, attributed: !!journey, at, visit: buyer?.last ?? null, attribution: journey ? attributionOf(how, rand) : null });
-    if (ago === 22) makeDelivery(state, { provider, type: 'payment.pending', status: 'ignored', at: now - ago * day + 60e3, amount, currency });
+    makeDelivery(state, {
+      provider,
+      amount,
+      currency,
+      attributed: !!journey,
+      at,
+      visit: buyer?.last ?? null,
+      attribution: journey ? attributionOf(how, rand) : null,
+    });
+    if (ago === 22)
+      makeDelivery(state, {
+        provider,
+        type: 'payment.pending',
+        status: 'ignored',
+        at: now - ago * day + 60e3,
+        amount,
+        currency,
+      });
   }
   // Sent by the founder's server to POST /api/revenue (a Stripe checkout), found by a backfill, and a test.
   const others = [
@@ -863,7 +1311,16 @@ export function seed(state, now = Date.now()) {
   for (const [ago, provider, amount, currency, journey, how, source] of others) {
     const at = now - ago * day - 3600e3 * (ago % 5);
     const buyer = journey && main ? makeJourney(state, rand, main, journey, at) : null;
-    makePayment(state, { provider, amount, currency, at, source, visit: buyer?.last ?? null, attribution: journey ? attributionOf(how, rand) : null, connectionId: provider === 'whop' ? whop.id : null });
+    makePayment(state, {
+      provider,
+      amount,
+      currency,
+      at,
+      source,
+      visit: buyer?.last ?? null,
+      attribution: journey ? attributionOf(how, rand) : null,
+      connectionId: provider === 'whop' ? whop.id : null,
+    });
   }
   state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
   // A refund on one payment.
@@ -872,11 +1329,29 @@ export function seed(state, now = Date.now()) {
   refunded.net_minor = 14900;
   // Like the backend, the status stays the provider's; the UI reads the refund from the amounts.
   refunded.status = 'succeeded';
-  refunded.refunds.push({ provider_refund_id: 'rfnd_7Kp2', amount_minor: 5000, status: 'succeeded', created_at: iso(now - 17 * day) });
-  const rf = makeDelivery(state, { provider: 'whop', type: 'refund.created', status: 'processed', at: now - 17 * day, amount: 5000, currency: 'USD' });
+  refunded.refunds.push({
+    provider_refund_id: 'rfnd_7Kp2',
+    amount_minor: 5000,
+    status: 'succeeded',
+    created_at: iso(now - 17 * day),
+  });
+  const rf = makeDelivery(state, {
+    provider: 'whop',
+    type: 'refund.created',
+    status: 'processed',
+    at: now - 17 * day,
+    amount: 5000,
+    currency: 'USD',
+  });
   rf.payment = refunded;
   rf.payment_id = refunded.id;
-  const dup = makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'duplicate', at: now - 4 * day + 90e3, amount: 24900 });
+  const dup = makeDelivery(state, {
+    provider: 'whop',
+    type: 'payment.succeeded',
+    status: 'duplicate',
+    at: now - 4 * day + 90e3,
+    amount: 24900,
+  });
   // A duplicate creates no payment (makeDelivery records payments for processed deliveries only).
   dup.payment = null;
   dup.payment_id = null;
@@ -884,11 +1359,26 @@ export function seed(state, now = Date.now()) {
   dup.note = `repeat of ${dup.duplicate_of}: same delivery id, not processed again`;
   dup.amount_minor = null;
   dup.currency = null;
-  makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'failed', at: now - 2 * day, amount: 1999 });
+  makeDelivery(state, {
+    provider: 'whop',
+    type: 'payment.succeeded',
+    status: 'failed',
+    at: now - 2 * day,
+    amount: 1999,
+  });
   makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'rejected', at: now - 1 * day });
   makeDelivery(state, { provider: 'whop', type: 'membership.went_valid', status: 'ignored', at: now - 0.5 * day });
   const lastBuyer = main ? makeJourney(state, rand, main, 'chatgptDirect', now - 3 * 60e3) : null;
-  makeDelivery(state, { provider: 'whop', type: 'payment.succeeded', status: 'processed', at: now - 3 * 60e3, amount: 4900, attributed: true, visit: lastBuyer?.last ?? visitBefore(state, now - 3 * 60e3), attribution: attributionOf('verified', rand) });
+  makeDelivery(state, {
+    provider: 'whop',
+    type: 'payment.succeeded',
+    status: 'processed',
+    at: now - 3 * 60e3,
+    amount: 4900,
+    attributed: true,
+    visit: lastBuyer?.last ?? visitBefore(state, now - 3 * 60e3),
+    attribution: attributionOf('verified', rand),
+  });
   state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
   state.events.sort((a, b) => (a.received_at < b.received_at ? 1 : -1));
   for (const c of state.connections) c.deliveries = state.events.filter((e) => e.connection_id === c.id).length;
@@ -897,7 +1387,9 @@ export function seed(state, now = Date.now()) {
   // Issue 13: the Whop account forwards to a local handler (down just now: a retry is queued);
   // its last test payment passed.
   whop.forward_url = 'http://localhost:3000/api/webhooks/whop';
-  const recent = state.events.filter((e) => e.connection_id === whop.id && e.verdict === 'verified' && e.received_at > iso(now - 3 * day));
+  const recent = state.events.filter(
+    (e) => e.connection_id === whop.id && e.verdict === 'verified' && e.received_at > iso(now - 3 * day),
+  );
   const answers = [
     [{ status: 502, body: '<html><body><h1>502 Bad Gateway</h1></body></html>', ms: 3 }],
     [{ status: 200, body: '{"received":true}', ms: 41 }],
@@ -917,8 +1409,27 @@ export function seed(state, now = Date.now()) {
   const test = state.payments.find((x) => x.source === 'test');
   if (test) {
     const run = finishRun(
-      { id: 'test_5c1e0f9a2b7d4e6f', connection_id: whop.id, provider: 'whop', via: 'faurya', ok: false, started_at: test.created_at, finished_at: null, failed_step: null, message: null, steps: testSteps('whop', 'faurya'), delivery_id: null, payment_id: test.id },
-      { public_url: state.settings.public_url, sign: 'payment.succeeded, $49.00', send: 'Faurya answered 200', verify: 'stored', process: 'test payment recorded' },
+      {
+        id: 'test_5c1e0f9a2b7d4e6f',
+        connection_id: whop.id,
+        provider: 'whop',
+        via: 'faurya',
+        ok: false,
+        started_at: test.created_at,
+        finished_at: null,
+        failed_step: null,
+        message: null,
+        steps: testSteps('whop', 'faurya'),
+        delivery_id: null,
+        payment_id: test.id,
+      },
+      {
+        public_url: state.settings.public_url,
+        sign: 'payment.succeeded, $49.00',
+        send: 'Faurya answered 200',
+        verify: 'stored',
+        process: 'test payment recorded',
+      },
     );
     run.finished_at = iso(Date.parse(test.created_at) + 900);
     whop.last_test = run;
@@ -933,14 +1444,22 @@ function testSteps(provider, via) {
   const middle =
     via === 'provider'
       ? [
-          ['ask_provider', provider === 'whop' ? 'Asked Whop to send a test' : "Asked Paddle's simulator to send a test"],
+          [
+            'ask_provider',
+            provider === 'whop' ? 'Asked Whop to send a test' : "Asked Paddle's simulator to send a test",
+          ],
           ['send', `${name}'s servers reached the public URL`],
         ]
       : [
           ['sign', "Signed with this connection's secret"],
           ['send', 'Sent through the public URL'],
         ];
-  return [['public_url', 'Public URL'], ...middle, ['verify', 'Signature verified and stored'], ['process', 'Parsed into a test payment']].map(([key, label]) => ({ key, label, state: 'skipped', detail: null }));
+  return [
+    ['public_url', 'Public URL'],
+    ...middle,
+    ['verify', 'Signature verified and stored'],
+    ['process', 'Parsed into a test payment'],
+  ].map(([key, label]) => ({ key, label, state: 'skipped', detail: null }));
 }
 
 /** A finished run: every step up to `failAt` passed (with its detail), that one failed, the rest skipped. */
@@ -975,7 +1494,8 @@ function forwardTargetProblem(text) {
     return 'That is not a URL; use e.g. http://localhost:3000/api/webhooks.';
   }
   if (!/^https?:$/.test(u.protocol)) return `Use an http:// or https:// URL, not ${u.protocol}//.`;
-  if (u.username || u.password) return "Leave credentials out of the URL; Faurya passes the provider's signature headers instead.";
+  if (u.username || u.password)
+    return "Leave credentials out of the URL; Faurya passes the provider's signature headers instead.";
   if (v.includes('#')) return 'Leave the #fragment out: it is never sent to a server.';
   return null;
 }
@@ -990,7 +1510,9 @@ const FORWARD_BACKOFF = [10e3, 30e3, 120e3, 600e3, 1800e3, 3600e3, 10800e3];
  */
 export function forwardDelivery(state, e, url, { manual = false } = {}) {
   e.forwards ??= [];
-  const answer = state.forwardAnswers?.length ? state.forwardAnswers.shift() : { status: 200, body: '{"received":true}' };
+  const answer = state.forwardAnswers?.length
+    ? state.forwardAnswers.shift()
+    : { status: 200, body: '{"received":true}' };
   const body = answer.error ? null : (answer.body ?? '');
   const cut = body !== null && Buffer.byteLength(body) > 2048;
   const ok = !answer.error && answer.status >= 200 && answer.status < 300;
@@ -1000,7 +1522,12 @@ export function forwardDelivery(state, e, url, { manual = false } = {}) {
   } else {
     // The queued retry (if any) is the one sent now.
     const queued = e.forwards.find((a) => !a.manual && a.sent === false);
-    attempt = queued ?? { id: ++state.forwardSeq, url, attempt: e.forwards.filter((a) => !a.manual).length + 1, manual: false };
+    attempt = queued ?? {
+      id: ++state.forwardSeq,
+      url,
+      attempt: e.forwards.filter((a) => !a.manual).length + 1,
+      manual: false,
+    };
     if (queued) e.forwards = e.forwards.filter((a) => a !== queued);
   }
   Object.assign(attempt, {
@@ -1016,7 +1543,21 @@ export function forwardDelivery(state, e, url, { manual = false } = {}) {
   });
   e.forwards.unshift(attempt);
   if (!manual && !ok && attempt.attempt < 8) {
-    const next = { id: ++state.forwardSeq, url, attempt: attempt.attempt + 1, manual: false, at: iso(Date.now()), sent: false, status_code: null, duration_ms: null, response_body: null, response_truncated: false, error: null, ok: false, next_retry_at: iso(Date.now() + FORWARD_BACKOFF[attempt.attempt - 1]) };
+    const next = {
+      id: ++state.forwardSeq,
+      url,
+      attempt: attempt.attempt + 1,
+      manual: false,
+      at: iso(Date.now()),
+      sent: false,
+      status_code: null,
+      duration_ms: null,
+      response_body: null,
+      response_truncated: false,
+      error: null,
+      ok: false,
+      next_retry_at: iso(Date.now() + FORWARD_BACKOFF[attempt.attempt - 1]),
+    };
     e.forwards.unshift(next);
   }
   return attempt;
@@ -1052,7 +1593,8 @@ function addConnection(state, { provider, api_key, company_id, environment, site
     environment,
     account_id: provider === 'whop' ? company_id : null,
     masked_key: masked(api_key),
-    webhook_id: provider === 'whop' ? 'hook_' + randomBytes(6).toString('hex') : 'ntfset_01h' + randomBytes(6).toString('hex'),
+    webhook_id:
+      provider === 'whop' ? 'hook_' + randomBytes(6).toString('hex') : 'ntfset_01h' + randomBytes(6).toString('hex'),
     webhook_url: `${state.settings.public_url}/webhooks/${provider}/${id}`,
     created_at: iso(at),
     last_delivery_at: null,
@@ -1069,7 +1611,17 @@ function addConnection(state, { provider, api_key, company_id, environment, site
 }
 
 function summary(e) {
-  const { headers: _h, body_text: _t, body_base64: _b, body_size: _s, body_truncated: _bt, payment: _p, webhook_url: _w, forwards: _f, ...rest } = e;
+  const {
+    headers: _h,
+    body_text: _t,
+    body_base64: _b,
+    body_size: _s,
+    body_truncated: _bt,
+    payment: _p,
+    webhook_url: _w,
+    forwards: _f,
+    ...rest
+  } = e;
   return rest;
 }
 
@@ -1080,7 +1632,14 @@ function revenueSummary(payments, days) {
   const totals = (list) => {
     const map = new Map();
     for (const p of list) {
-      const t = map.get(p.currency) ?? { currency: p.currency, payments: 0, attributed: 0, gross_minor: 0, refunded_minor: 0, net_minor: 0 };
+      const t = map.get(p.currency) ?? {
+        currency: p.currency,
+        payments: 0,
+        attributed: 0,
+        gross_minor: 0,
+        refunded_minor: 0,
+        net_minor: 0,
+      };
       t.payments += 1;
       t.attributed += p.visitor_id || p.session_id ? 1 : 0;
       t.gross_minor += p.amount_minor;
@@ -1095,9 +1654,19 @@ function revenueSummary(payments, days) {
   for (const p of inWindow) {
     const day = new Date(p.paid_at ?? p.created_at).toISOString().slice(0, 10);
     const key = `${day} ${p.currency}`;
-    daily.set(key, { day, currency: p.currency, net_minor: (daily.get(key)?.net_minor ?? 0) + p.amount_minor - p.refunded_minor });
+    daily.set(key, {
+      day,
+      currency: p.currency,
+      net_minor: (daily.get(key)?.net_minor ?? 0) + p.amount_minor - p.refunded_minor,
+    });
   }
-  return { days, since: new Date(since).toISOString().replace('.000Z', 'Z'), all_time: totals(payments), window: totals(inWindow), daily: [...daily.values()].sort((a, b) => (a.day < b.day ? -1 : 1)) };
+  return {
+    days,
+    since: new Date(since).toISOString().replace('.000Z', 'Z'),
+    all_time: totals(payments),
+    window: totals(inWindow),
+    daily: [...daily.values()].sort((a, b) => (a.day < b.day ? -1 : 1)),
+  };
 }
 
 function page(list, url, map = (x) => x) {
@@ -1138,10 +1707,33 @@ export async function startFakeAdmin(opts = {}) {
       version: '0.1.0',
       signature_tolerance_secs: 300,
       ...(features.has('tunnel')
-        ? { tunnel: { backend: 'none', state: 'off', url: null, error: null, updated_at: iso(Date.now() - 3600e3), cloudflared: { installed: true, path: '/usr/bin/cloudflared', install_hint: 'Install cloudflared with Homebrew: `brew install cloudflared`.' }, ngrok: { authtoken_set: false, masked_authtoken: null, domain: null }, bore: { host: null, port: 0, secret_set: false, public_url: null } } }
+        ? {
+            tunnel: {
+              backend: 'none',
+              state: 'off',
+              url: null,
+              error: null,
+              updated_at: iso(Date.now() - 3600e3),
+              cloudflared: {
+                installed: true,
+                path: '/usr/bin/cloudflared',
+                install_hint: 'Install cloudflared with Homebrew: `brew install cloudflared`.',
+              },
+              ngrok: { authtoken_set: false, masked_authtoken: null, domain: null },
+              bore: { host: null, port: 0, secret_set: false, public_url: null },
+            },
+          }
         : {}),
       ...(features.has('desktop')
-        ? { desktop: { available: !!opts.desktop, notify_payments: true, notify_test_payments: false, start_at_login: false, start_at_login_set: false } }
+        ? {
+            desktop: {
+              available: !!opts.desktop,
+              notify_payments: true,
+              notify_test_payments: false,
+              start_at_login: false,
+              start_at_login_set: false,
+            },
+          }
         : {}),
     },
     connections: [],
@@ -1188,7 +1780,11 @@ export async function startFakeAdmin(opts = {}) {
   /** A connection as the API answers it: issue 13's fields only in a build that has them. */
   function connectionView(c) {
     const { last_test, forward_url, ...rest } = c;
-    return { ...rest, ...(features.has('test_payments') ? { last_test } : {}), ...(features.has('forwarding') ? { forward_url } : {}) };
+    return {
+      ...rest,
+      ...(features.has('test_payments') ? { last_test } : {}),
+      ...(features.has('forwarding') ? { forward_url } : {}),
+    };
   }
 
   /** A delivery in the list (`forward`) or in full (`forwards`, `forward_state`, `next_retry_at`). */
@@ -1201,7 +1797,13 @@ export async function startFakeAdmin(opts = {}) {
     const forward = forwardStateOf(e);
     if (!full) return { ...base, forward };
     const list = e.forwards ?? [];
-    return { ...base, forwards: list, forward: forward, forward_state: forward, next_retry_at: list.find((a) => a.sent === false)?.next_retry_at ?? null };
+    return {
+      ...base,
+      forwards: list,
+      forward: forward,
+      forward_state: forward,
+      next_retry_at: list.find((a) => a.sent === false)?.next_retry_at ?? null,
+    };
   }
 
   /** Forward a new delivery of a connection that has a target, as the backend's queue does. */
@@ -1244,7 +1846,10 @@ export async function startFakeAdmin(opts = {}) {
         details.ask_provider = state.providerTestRefusal;
         return finishRun(run, details, 'ask_provider', `${name} refused: ${state.providerTestRefusal}`);
       }
-      details.ask_provider = conn.provider === 'whop' ? 'test webhook requested' : `simulation run ntfsimrun_01h${randomBytes(4).toString('hex')}`;
+      details.ask_provider =
+        conn.provider === 'whop'
+          ? 'test webhook requested'
+          : `simulation run ntfsimrun_01h${randomBytes(4).toString('hex')}`;
     } else {
       details.sign = `${conn.provider === 'whop' ? 'payment.succeeded' : 'transaction.completed'}, $49.00`;
     }
@@ -1252,11 +1857,27 @@ export async function startFakeAdmin(opts = {}) {
       const err = state.tunnelTest.error ?? 'connection refused';
       details.send = err;
       const sender = via === 'provider' ? `${name}'s servers could not reach ${url}` : `${url} did not answer`;
-      return finishRun(run, details, 'send', `The tunnel is unreachable: ${sender} (${err}). Start the tunnel in Settings, then try again.`);
+      return finishRun(
+        run,
+        details,
+        'send',
+        `The tunnel is unreachable: ${sender} (${err}). Start the tunnel in Settings, then try again.`,
+      );
     }
     details.send = 'Faurya answered 200';
-    const e = makeDelivery(state, { provider: conn.provider, connectionId: conn.id, amount: 4900, currency: 'USD', attributed: false });
-    Object.assign(e.payment, { source: 'test', status: 'paid', customer_email: 'test@faurya.invalid', provider_payment_id: (conn.provider === 'whop' ? 'pay_test' : 'txn_test') + randomBytes(5).toString('hex') });
+    const e = makeDelivery(state, {
+      provider: conn.provider,
+      connectionId: conn.id,
+      amount: 4900,
+      currency: 'USD',
+      attributed: false,
+    });
+    Object.assign(e.payment, {
+      source: 'test',
+      status: 'paid',
+      customer_email: 'test@faurya.invalid',
+      provider_payment_id: (conn.provider === 'whop' ? 'pay_test' : 'txn_test') + randomBytes(5).toString('hex'),
+    });
     e.note = `test payment ${e.payment.provider_payment_id} recorded`;
     conn.deliveries += 1;
     conn.last_delivery_at = e.received_at;
@@ -1264,7 +1885,12 @@ export async function startFakeAdmin(opts = {}) {
     details.process = e.note;
     run.delivery_id = e.id;
     run.payment_id = e.payment.id;
-    finishRun(run, details, null, `The test payment went all the way: ${via === 'provider' ? `${name}'s test delivery` : 'the signed delivery'} reached Faurya, was verified, stored and recorded as a test. Test payments never count in revenue.`);
+    finishRun(
+      run,
+      details,
+      null,
+      `The test payment went all the way: ${via === 'provider' ? `${name}'s test delivery` : 'the signed delivery'} reached Faurya, was verified, stored and recorded as a test. Test payments never count in revenue.`,
+    );
     autoForward(e);
     emit('delivery', e.id);
     emit('payment', String(e.payment.id));
@@ -1286,19 +1912,64 @@ export async function startFakeAdmin(opts = {}) {
   /** The attribution endpoints (issue 11); false when the path is not one of them. */
   function attributionRoute(req, res, url, p, siteQ) {
     if (req.method !== 'GET') return false;
-    if (siteQ && !state.sites.some((x) => x.id === siteQ)) return apiError(res, 404, 'not_found', 'There is no such site.');
+    if (siteQ && !state.sites.some((x) => x.id === siteQ))
+      return apiError(res, 404, 'not_found', 'There is no such site.');
     if (p === '/api/payments.csv') {
-      const list = state.payments.filter((x) => !siteQ || x.site_id === siteQ).map((x) => paymentView(state, x, features));
+      const list = state.payments
+        .filter((x) => !siteQ || x.site_id === siteQ)
+        .map((x) => paymentView(state, x, features));
       return sendCsv(res, 'faurya-payments.csv', [
-        ['id', 'paid_at', 'provider', 'source', 'provider_payment_id', 'order_id', 'status', 'currency', 'amount', 'refunded', 'net', 'visitor_id', 'session_id', 'attribution_status', 'attribution_note', 'first_touch_channel', 'last_touch_channel', 'last_non_direct_channel'],
-        ...list.map((x) => [x.id, paidAt(x), x.provider, x.source, x.provider_payment_id, x.order_id, x.status, x.currency, decimal(x.amount_minor, x.currency), decimal(x.refunded_minor, x.currency), decimal(x.net_minor, x.currency), x.visitor_id, x.session_id, x.attribution_status, x.attribution_note, x.models.first_touch?.channel, x.models.last_touch?.channel, x.models.last_non_direct?.channel]),
+        [
+          'id',
+          'paid_at',
+          'provider',
+          'source',
+          'provider_payment_id',
+          'order_id',
+          'status',
+          'currency',
+          'amount',
+          'refunded',
+          'net',
+          'visitor_id',
+          'session_id',
+          'attribution_status',
+          'attribution_note',
+          'first_touch_channel',
+          'last_touch_channel',
+          'last_non_direct_channel',
+        ],
+        ...list.map((x) => [
+          x.id,
+          paidAt(x),
+          x.provider,
+          x.source,
+          x.provider_payment_id,
+          x.order_id,
+          x.status,
+          x.currency,
+          decimal(x.amount_minor, x.currency),
+          decimal(x.refunded_minor, x.currency),
+          decimal(x.net_minor, x.currency),
+          x.visitor_id,
+          x.session_id,
+          x.attribution_status,
+          x.attribution_note,
+          x.models.first_touch?.channel,
+          x.models.last_touch?.channel,
+          x.models.last_non_direct?.channel,
+        ]),
       ]);
     }
     const vis = p.match(/^\/api\/visitors\/([\w-]+)$/);
     if (vis) {
       const sessions = state.sessions.filter((x) => x.visitor_id === vis[1] && (!siteQ || x.site_id === siteQ));
-      const payments = state.payments.filter((x) => (x.visitor_id === vis[1] || sessions.some((s) => s.id === x.session_id)) && (!siteQ || x.site_id === siteQ));
-      if (!sessions.length && !payments.length) return apiError(res, 404, 'not_found', 'There is no such visitor on this site.');
+      const payments = state.payments.filter(
+        (x) =>
+          (x.visitor_id === vis[1] || sessions.some((s) => s.id === x.session_id)) && (!siteQ || x.site_id === siteQ),
+      );
+      if (!sessions.length && !payments.length)
+        return apiError(res, 404, 'not_found', 'There is no such visitor on this site.');
       const first = sessions.reduce((m, x) => (!m || x.started_at < m ? x.started_at : m), null);
       return json(res, 200, {
         visitor_id: vis[1],
@@ -1321,22 +1992,71 @@ export async function startFakeAdmin(opts = {}) {
     const currency = q.get('currency') || null;
     if (currency && !/^[A-Z]{3}$/.test(currency)) fields.currency = 'Use an upper-case ISO 4217 code such as USD.';
     if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
-    const label = (key) => key ?? (by === 'campaign' ? '(no campaign)' : by === 'channel' ? '(none)' : '(direct / none)');
+    const label = (key) =>
+      key ?? (by === 'campaign' ? '(no campaign)' : by === 'channel' ? '(none)' : '(direct / none)');
     if (!m[1]) {
       const r = attributionReport(state, siteQ, { days, currency, model, by });
       if (!m[2]) return json(res, 200, r);
-      return sendCsv(res, `faurya-revenue-by-${by.replace('_', '-')}-${model.replace(/_/g, '-')}-${days}d-${r.currency}.csv`, [
-        [by, 'visitors', 'payments', 'net', 'currency', 'conversion_rate', 'revenue_per_visitor'],
-        ...r.rows.map((x) => [label(x.key), x.visitors, x.payments, decimal(x.net_minor, r.currency), r.currency, ratio(x.conversion_rate), x.revenue_per_visitor_minor === null ? '' : decimal(x.revenue_per_visitor_minor, r.currency)]),
-        ['(unattributed)', '', r.unattributed.payments, decimal(r.unattributed.net_minor, r.currency), r.currency, '', ''],
-        ['(total)', r.totals.visitors, r.totals.payments, decimal(r.totals.net_minor, r.currency), r.currency, ratio(r.totals.conversion_rate), r.totals.revenue_per_visitor_minor === null ? '' : decimal(r.totals.revenue_per_visitor_minor, r.currency)],
-      ]);
+      return sendCsv(
+        res,
+        `faurya-revenue-by-${by.replace('_', '-')}-${model.replace(/_/g, '-')}-${days}d-${r.currency}.csv`,
+        [
+          [by, 'visitors', 'payments', 'net', 'currency', 'conversion_rate', 'revenue_per_visitor'],
+          ...r.rows.map((x) => [
+            label(x.key),
+            x.visitors,
+            x.payments,
+            decimal(x.net_minor, r.currency),
+            r.currency,
+            ratio(x.conversion_rate),
+            x.revenue_per_visitor_minor === null ? '' : decimal(x.revenue_per_visitor_minor, r.currency),
+          ]),
+          [
+            '(unattributed)',
+            '',
+            r.unattributed.payments,
+            decimal(r.unattributed.net_minor, r.currency),
+            r.currency,
+            '',
+            '',
+          ],
+          [
+            '(total)',
+            r.totals.visitors,
+            r.totals.payments,
+            decimal(r.totals.net_minor, r.currency),
+            r.currency,
+            ratio(r.totals.conversion_rate),
+            r.totals.revenue_per_visitor_minor === null ? '' : decimal(r.totals.revenue_per_visitor_minor, r.currency),
+          ],
+        ],
+      );
     }
     const c = compareReport(state, siteQ, { days, currency, by });
     if (!m[2]) return json(res, 200, c);
     return sendCsv(res, `faurya-models-by-${by.replace('_', '-')}-${days}d-${c.currency}.csv`, [
-      [by, 'visitors', 'first_touch_payments', 'first_touch_net', 'last_touch_payments', 'last_touch_net', 'last_non_direct_payments', 'last_non_direct_net', 'currency'],
-      ...c.rows.map((x) => [label(x.key), x.visitors, x.first_touch.payments, decimal(x.first_touch.net_minor, c.currency), x.last_touch.payments, decimal(x.last_touch.net_minor, c.currency), x.last_non_direct.payments, decimal(x.last_non_direct.net_minor, c.currency), c.currency]),
+      [
+        by,
+        'visitors',
+        'first_touch_payments',
+        'first_touch_net',
+        'last_touch_payments',
+        'last_touch_net',
+        'last_non_direct_payments',
+        'last_non_direct_net',
+        'currency',
+      ],
+      ...c.rows.map((x) => [
+        label(x.key),
+        x.visitors,
+        x.first_touch.payments,
+        decimal(x.first_touch.net_minor, c.currency),
+        x.last_touch.payments,
+        decimal(x.last_touch.net_minor, c.currency),
+        x.last_non_direct.payments,
+        decimal(x.last_non_direct.net_minor, c.currency),
+        c.currency,
+      ]),
     ]);
   }
 
@@ -1356,7 +2076,8 @@ export async function startFakeAdmin(opts = {}) {
       return id;
     };
 
-    if (p === '/api/sites' && req.method === 'GET') return json(res, 200, { sites: state.sites.map((x) => siteView(state, x)) });
+    if (p === '/api/sites' && req.method === 'GET')
+      return json(res, 200, { sites: state.sites.map((x) => siteView(state, x)) });
     if (p === '/api/sites' && req.method === 'POST') {
       const b = await readBody(req);
       const fields = siteFields(b);
@@ -1390,12 +2111,15 @@ export async function startFakeAdmin(opts = {}) {
       const site = siteParam();
       if (site === undefined) return;
       const d = days();
-      if (d === null) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
+      if (d === null)
+        return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
       const channel = url.searchParams.get('channel');
       const limit = Math.min(200, Math.max(1, Number(url.searchParams.get('limit') ?? 50)));
       const before = url.searchParams.get('before');
       const from = since(d);
-      let list = state.sessions.filter((x) => (!site || x.site_id === site) && (!channel || x.channel === channel) && Date.parse(x.started_at) >= from);
+      let list = state.sessions.filter(
+        (x) => (!site || x.site_id === site) && (!channel || x.channel === channel) && Date.parse(x.started_at) >= from,
+      );
       if (before) {
         const [at, id] = Buffer.from(before, 'base64url').toString('utf8').split('|');
         list = list.filter((x) => x.started_at < at || (x.started_at === at && x.id < id));
@@ -1415,7 +2139,8 @@ export async function startFakeAdmin(opts = {}) {
       const site = siteParam();
       if (site === undefined) return;
       const d = days();
-      if (d === null) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
+      if (d === null)
+        return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
       return json(res, 200, trafficReport(state, site, d));
     }
     if (p === '/api/live' && req.method === 'GET') {
@@ -1460,7 +2185,11 @@ export async function startFakeAdmin(opts = {}) {
         return apiError(res, 401, 'unauthorized', 'Open the admin login URL again.');
 
       if (p === '/api/health')
-        return json(res, 200, { ok: true, version: state.settings.version, ...(features.has('backup') ? { store: state.store } : {}) });
+        return json(res, 200, {
+          ok: true,
+          version: state.settings.version,
+          ...(features.has('backup') ? { store: state.store } : {}),
+        });
 
       if (p === '/api/backup' && req.method === 'GET' && features.has('backup')) {
         state.backups += 1;
@@ -1487,33 +2216,54 @@ export async function startFakeAdmin(opts = {}) {
             } catch {
               /* invalid */
             }
-            if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash) fields.public_url = 'Enter an absolute http(s) URL without query or fragment.';
+            if (!u || !/^https?:$/.test(u.protocol) || u.search || u.hash)
+              fields.public_url = 'Enter an absolute http(s) URL without query or fragment.';
           }
-          if ('signature_tolerance_secs' in b && !(Number.isInteger(b.signature_tolerance_secs) && b.signature_tolerance_secs >= 1 && b.signature_tolerance_secs <= 3600))
+          if (
+            'signature_tolerance_secs' in b &&
+            !(
+              Number.isInteger(b.signature_tolerance_secs) &&
+              b.signature_tolerance_secs >= 1 &&
+              b.signature_tolerance_secs <= 3600
+            )
+          )
             fields.signature_tolerance_secs = 'Use 1 to 3600 seconds.';
           for (const key of ['notify_payments', 'notify_test_payments', 'start_at_login'])
-            if (key in b && (!state.settings.desktop || typeof b[key] !== 'boolean')) fields[key] = 'Use true or false.';
-          if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
+            if (key in b && (!state.settings.desktop || typeof b[key] !== 'boolean'))
+              fields[key] = 'Use true or false.';
+          if (Object.keys(fields).length)
+            return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
           const t = state.settings.tunnel;
           // The tunnel, roughly as the backend does it (docs/API.md "Tunnel"): absent keeps,
           // null clears; ngrok needs an authtoken, bore a host, manual a URL.
           const backend = b.tunnel?.backend ?? t?.backend;
-          const tokenSet = b.tunnel?.ngrok && 'authtoken' in b.tunnel.ngrok ? !!b.tunnel.ngrok.authtoken : !!t?.ngrok.authtoken_set;
+          const tokenSet =
+            b.tunnel?.ngrok && 'authtoken' in b.tunnel.ngrok ? !!b.tunnel.ngrok.authtoken : !!t?.ngrok.authtoken_set;
           const boreHost = b.tunnel?.bore && 'host' in b.tunnel.bore ? b.tunnel.bore.host || null : t?.bore.host;
           if (b.tunnel && t) {
-            if (backend === 'ngrok' && !tokenSet) fields['tunnel.ngrok.authtoken'] = 'Paste your ngrok authtoken (dashboard.ngrok.com → Your Authtoken): ngrok cannot start without it.';
-            if (backend === 'bore' && !boreHost) fields['tunnel.bore.host'] = 'Enter the host name of your bore server, e.g. bore.example.com.';
-            if (backend === 'bore' && b.tunnel.bore?.port === 7835) fields['tunnel.bore.port'] = "7835 is bore's control port.";
-            if (backend === 'manual' && !(b.public_url ?? (state.settings.public_url_source === 'settings' ? state.settings.public_url : null)))
-              fields.public_url = 'The manual tunnel uses the Public URL: enter the https address that reaches this app.';
+            if (backend === 'ngrok' && !tokenSet)
+              fields['tunnel.ngrok.authtoken'] =
+                'Paste your ngrok authtoken (dashboard.ngrok.com → Your Authtoken): ngrok cannot start without it.';
+            if (backend === 'bore' && !boreHost)
+              fields['tunnel.bore.host'] = 'Enter the host name of your bore server, e.g. bore.example.com.';
+            if (backend === 'bore' && b.tunnel.bore?.port === 7835)
+              fields['tunnel.bore.port'] = "7835 is bore's control port.";
+            if (
+              backend === 'manual' &&
+              !(b.public_url ?? (state.settings.public_url_source === 'settings' ? state.settings.public_url : null))
+            )
+              fields.public_url =
+                'The manual tunnel uses the Public URL: enter the https address that reaches this app.';
           }
-          if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need fixing.', fields);
+          if (Object.keys(fields).length)
+            return apiError(res, 422, 'invalid_input', 'Some fields need fixing.', fields);
           if ('public_url' in b) {
             state.settings.public_url = b.public_url ? b.public_url.replace(/\/+$/, '') : null;
             state.settings.public_url_source = b.public_url ? 'settings' : null;
           }
           if ('signature_tolerance_secs' in b) state.settings.signature_tolerance_secs = b.signature_tolerance_secs;
-          for (const key of ['notify_payments', 'notify_test_payments', 'start_at_login']) if (key in b) state.settings.desktop[key] = b[key];
+          for (const key of ['notify_payments', 'notify_test_payments', 'start_at_login'])
+            if (key in b) state.settings.desktop[key] = b[key];
           if ('start_at_login' in b) state.settings.desktop.start_at_login_set = true;
           if (b.tunnel && t) {
             const n = b.tunnel.ngrok ?? {};
@@ -1527,7 +2277,8 @@ export async function startFakeAdmin(opts = {}) {
               updated_at: iso(Date.now()),
               ngrok: {
                 authtoken_set: tokenSet,
-                masked_authtoken: 'authtoken' in n ? (n.authtoken ? masked(n.authtoken) : null) : t.ngrok.masked_authtoken,
+                masked_authtoken:
+                  'authtoken' in n ? (n.authtoken ? masked(n.authtoken) : null) : t.ngrok.masked_authtoken,
                 domain: 'domain' in n ? n.domain || null : t.ngrok.domain,
               },
               bore: {
@@ -1549,17 +2300,32 @@ export async function startFakeAdmin(opts = {}) {
       }
 
       if (p === '/api/tunnel/test' && features.has('tunnel') && req.method === 'POST') {
-        if (!state.settings.public_url) return apiError(res, 412, 'public_url_missing', 'Testing the delivery path needs a public URL: choose a tunnel in Settings.');
+        if (!state.settings.public_url)
+          return apiError(
+            res,
+            412,
+            'public_url_missing',
+            'Testing the delivery path needs a public URL: choose a tunnel in Settings.',
+          );
         const target = `${state.settings.public_url}/healthz`;
         // `state.tunnelTest` sets the answer (e.g. a refused connection); by default a loopback
         // URL answers at once, as this computer reaching itself does, and any other in 182 ms.
         const local = /^https?:\/\/(127\.|localhost|\[::1\])/.test(target);
-        return json(res, 200, { ok: true, url: target, status: 200, rtt_ms: local ? 1 : 182, error: null, ...(state.tunnelTest ?? {}) });
+        return json(res, 200, {
+          ok: true,
+          url: target,
+          status: 200,
+          rtt_ms: local ? 1 : 182,
+          error: null,
+          ...(state.tunnelTest ?? {}),
+        });
       }
 
       const siteQ = url.searchParams.get('site');
       if (p === '/api/connections' && features.has('connections') && req.method === 'GET')
-        return json(res, 200, { connections: state.connections.filter((c) => !siteQ || c.site_id === siteQ).map(connectionView) });
+        return json(res, 200, {
+          connections: state.connections.filter((c) => !siteQ || c.site_id === siteQ).map(connectionView),
+        });
 
       const connect = p.match(/^\/api\/connections\/(whop|paddle)$/);
       if (connect && features.has('connections') && req.method === 'POST') {
@@ -1567,13 +2333,24 @@ export async function startFakeAdmin(opts = {}) {
         const b = await readBody(req);
         const fields = {};
         if (!b.api_key?.trim()) fields.api_key = 'Paste the API key.';
-        if (provider === 'whop' && !String(b.company_id ?? '').startsWith('biz_')) fields.company_id = 'A Whop Company ID starts with biz_.';
+        if (provider === 'whop' && !String(b.company_id ?? '').startsWith('biz_'))
+          fields.company_id = 'A Whop Company ID starts with biz_.';
         if (b.api_key === 'server-says-no') fields.api_key = 'This key has the wrong format for Whop.';
-        if (b.site_id !== undefined && !state.sites.some((x) => x.id === b.site_id)) fields.site_id = 'There is no such site.';
-        if (Object.keys(fields).length) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
-        if (!state.settings.public_url) return apiError(res, 412, 'public_url_missing', 'Connecting needs a public URL first.');
-        if (b.api_key === 'bad-key') return apiError(res, 422, 'provider_unauthorized', 'Whop rejected the key; check it is a Company API Key from the same environment (sandbox vs production).');
-        if (state.connections.some((c) => c.account_id && c.account_id === b.company_id)) return apiError(res, 409, 'already_connected', `Company ${b.company_id} is connected already.`);
+        if (b.site_id !== undefined && !state.sites.some((x) => x.id === b.site_id))
+          fields.site_id = 'There is no such site.';
+        if (Object.keys(fields).length)
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', fields);
+        if (!state.settings.public_url)
+          return apiError(res, 412, 'public_url_missing', 'Connecting needs a public URL first.');
+        if (b.api_key === 'bad-key')
+          return apiError(
+            res,
+            422,
+            'provider_unauthorized',
+            'Whop rejected the key; check it is a Company API Key from the same environment (sandbox vs production).',
+          );
+        if (state.connections.some((c) => c.account_id && c.account_id === b.company_id))
+          return apiError(res, 409, 'already_connected', `Company ${b.company_id} is connected already.`);
         await new Promise((r) => setTimeout(r, 300)); // the provider round trip
         const conn = addConnection(state, { provider, ...b });
         emit('connection', conn.id);
@@ -1586,9 +2363,17 @@ export async function startFakeAdmin(opts = {}) {
         if (!conn) return apiError(res, 404, 'not_found', 'No such connection (it may have been removed already).');
         const b = await readBody(req);
         const via = b.via ?? 'faurya';
-        if (via !== 'faurya' && via !== 'provider') return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { via: 'Use "faurya" or "provider".' });
+        if (via !== 'faurya' && via !== 'provider')
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', {
+            via: 'Use "faurya" or "provider".',
+          });
         if (conn.sync && conn.sync.state !== 'ok')
-          return apiError(res, 409, 'conflict', `This connection is not active yet: its webhook ${conn.sync.state === 'pending' ? 'is being updated' : 'could not be updated'} at ${conn.provider === 'whop' ? 'Whop' : 'Paddle'}. Try again once it is in sync.`);
+          return apiError(
+            res,
+            409,
+            'conflict',
+            `This connection is not active yet: its webhook ${conn.sync.state === 'pending' ? 'is being updated' : 'could not be updated'} at ${conn.provider === 'whop' ? 'Whop' : 'Paddle'}. Try again once it is in sync.`,
+          );
         const run = await runTestPayment(conn, via);
         conn.last_test = run;
         emit('connection', conn.id);
@@ -1600,10 +2385,14 @@ export async function startFakeAdmin(opts = {}) {
         const conn = state.connections.find((c) => c.id === patchConn[1]);
         if (!conn) return apiError(res, 404, 'not_found', 'No such connection (it may have been removed already).');
         const b = await readBody(req);
-        if (!('forward_url' in b)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { forward_url: 'Give forward_url: a URL, or null to stop forwarding.' });
+        if (!('forward_url' in b))
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', {
+            forward_url: 'Give forward_url: a URL, or null to stop forwarding.',
+          });
         const raw = b.forward_url === null ? '' : String(b.forward_url).trim();
         const problem = raw ? forwardTargetProblem(raw) : null;
-        if (problem) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { forward_url: problem });
+        if (problem)
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { forward_url: problem });
         conn.forward_url = raw || null;
         emit('connection', conn.id);
         return json(res, 200, connectionView(conn));
@@ -1616,7 +2405,13 @@ export async function startFakeAdmin(opts = {}) {
         if (!conn) return apiError(res, 404, 'not_found', 'No such connection (it may have been removed already).');
         const found = state.missed ?? 0;
         const total = (conn.backfill?.recovered_total ?? 0) + found;
-        conn.backfill = { checked_at: Date.now(), recovered_last: found, recovered_total: total, error: null, attempted_at: Date.now() };
+        conn.backfill = {
+          checked_at: Date.now(),
+          recovered_last: found,
+          recovered_total: total,
+          error: null,
+          attempted_at: Date.now(),
+        };
         emit('connection', conn.id);
         return json(res, 200, conn.backfill);
       }
@@ -1627,10 +2422,20 @@ export async function startFakeAdmin(opts = {}) {
         if (!conn) return apiError(res, 404, 'not_found', 'No such connection.');
         const force = url.searchParams.get('force') === 'true';
         if (state.failDelete.has(conn.id) || state.failDelete.has('*')) {
-          if (!force) return apiError(res, 504, 'provider_timeout', 'Whop did not answer in time (api.whop.com). The connection is kept.');
+          if (!force)
+            return apiError(
+              res,
+              504,
+              'provider_timeout',
+              'Whop did not answer in time (api.whop.com). The connection is kept.',
+            );
           state.connections = state.connections.filter((c) => c !== conn);
           emit('connection', conn.id);
-          return json(res, 200, { removed: true, webhook_deleted: false, warning: `The webhook ${conn.webhook_id} is still registered at Whop; delete it in the Whop dashboard.` });
+          return json(res, 200, {
+            removed: true,
+            webhook_deleted: false,
+            warning: `The webhook ${conn.webhook_id} is still registered at Whop; delete it in the Whop dashboard.`,
+          });
         }
         state.connections = state.connections.filter((c) => c !== conn);
         emit('connection', conn.id);
@@ -1671,10 +2476,16 @@ export async function startFakeAdmin(opts = {}) {
           return json(res, 200, eventView(e, true));
         }
         if (ev[2] === '/forward') {
-          if (!features.has('forwarding') || req.method !== 'POST') return apiError(res, 404, 'not_found', 'No such route.');
+          if (!features.has('forwarding') || req.method !== 'POST')
+            return apiError(res, 404, 'not_found', 'No such route.');
           const b = await readBody(req);
           if (!forwardable(e))
-            return apiError(res, 409, 'not_forwardable', 'Only deliveries that came from the provider can be forwarded: this one was rejected, or made by Faurya (a backfill or a revenue API call), so there is no signed original to pass on.');
+            return apiError(
+              res,
+              409,
+              'not_forwardable',
+              'Only deliveries that came from the provider can be forwarded: this one was rejected, or made by Faurya (a backfill or a revenue API call), so there is no signed original to pass on.',
+            );
           let target;
           if (b.url !== undefined && b.url !== null && b.url !== '') {
             const problem = forwardTargetProblem(b.url);
@@ -1682,7 +2493,13 @@ export async function startFakeAdmin(opts = {}) {
             target = String(b.url).trim();
           } else {
             target = state.connections.find((c) => c.id === e.connection_id)?.forward_url;
-            if (!target) return apiError(res, 409, 'no_target', 'This connection forwards nowhere: set a forward URL on its card, or give one here.');
+            if (!target)
+              return apiError(
+                res,
+                409,
+                'no_target',
+                'This connection forwards nowhere: set a forward URL on its card, or give one here.',
+              );
           }
           const attempt = forwardDelivery(state, e, target, { manual: true });
           emit('delivery', e.id);
@@ -1691,8 +2508,16 @@ export async function startFakeAdmin(opts = {}) {
         return json(res, 200, eventView(e, true));
       }
 
-      if (p === '/api/payments' && features.has('payments') && req.method === 'DELETE' && features.has('test_payments')) {
-        if (url.searchParams.get('source') !== 'test') return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { source: 'Only test payments can be removed in bulk: use source=test.' });
+      if (
+        p === '/api/payments' &&
+        features.has('payments') &&
+        req.method === 'DELETE' &&
+        features.has('test_payments')
+      ) {
+        if (url.searchParams.get('source') !== 'test')
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', {
+            source: 'Only test payments can be removed in bulk: use source=test.',
+          });
         const gone = state.payments.filter((x) => x.source === 'test' && (!siteQ || x.site_id === siteQ));
         for (const x of gone) removePayment(x);
         if (gone.length) emit('payment', '');
@@ -1701,10 +2526,23 @@ export async function startFakeAdmin(opts = {}) {
       if (p === '/api/payments' && features.has('payments')) {
         const prov = url.searchParams.get('provider');
         const source = url.searchParams.get('source');
-        if (source && !['test', 'webhook', 'api', 'backfill'].includes(source)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { source: 'Use test, webhook, api or backfill.' });
+        if (source && !['test', 'webhook', 'api', 'backfill'].includes(source))
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', {
+            source: 'Use test, webhook, api or backfill.',
+          });
         const when = timeRange(res, url);
         if (!when) return;
-        const r = page(state.payments.filter((x) => (!prov || x.provider === prov) && (!source || (x.source ?? 'webhook') === source) && (!siteQ || x.site_id === siteQ) && when(paidAt(x))), url, (x) => paymentView(state, x, features));
+        const r = page(
+          state.payments.filter(
+            (x) =>
+              (!prov || x.provider === prov) &&
+              (!source || (x.source ?? 'webhook') === source) &&
+              (!siteQ || x.site_id === siteQ) &&
+              when(paidAt(x)),
+          ),
+          url,
+          (x) => paymentView(state, x, features),
+        );
         return json(res, 200, { payments: r.items, next_cursor: r.next });
       }
 
@@ -1713,7 +2551,13 @@ export async function startFakeAdmin(opts = {}) {
         const found = state.payments.find((x) => x.id === Number(pay[1]));
         if (!found) return apiError(res, 404, 'not_found', 'There is no such payment.');
         if (req.method === 'DELETE' && !pay[2] && features.has('test_payments')) {
-          if (found.source !== 'test') return apiError(res, 409, 'not_a_test', 'Only test payments can be removed; real payments are the record of your revenue.');
+          if (found.source !== 'test')
+            return apiError(
+              res,
+              409,
+              'not_a_test',
+              'Only test payments can be removed; real payments are the record of your revenue.',
+            );
           removePayment(found);
           emit('payment', String(found.id));
           res.writeHead(204);
@@ -1729,8 +2573,16 @@ export async function startFakeAdmin(opts = {}) {
 
       if (p === '/api/revenue/summary' && features.has('payments')) {
         const days = Number(url.searchParams.get('days') ?? 30);
-        if (!(Number.isInteger(days) && days >= 1 && days <= 366)) return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
-        return json(res, 200, revenueSummary(state.payments.filter((x) => x.source !== 'test' && (!siteQ || x.site_id === siteQ)), days));
+        if (!(Number.isInteger(days) && days >= 1 && days <= 366))
+          return apiError(res, 422, 'invalid_input', 'Some fields need attention.', { days: 'Use 1 to 366 days.' });
+        return json(
+          res,
+          200,
+          revenueSummary(
+            state.payments.filter((x) => x.source !== 'test' && (!siteQ || x.site_id === siteQ)),
+            days,
+          ),
+        );
       }
 
       if (features.has('sites')) {
@@ -1739,7 +2591,11 @@ export async function startFakeAdmin(opts = {}) {
       }
 
       if (p === '/api/stream' && features.has('stream')) {
-        res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+        res.writeHead(200, {
+          'content-type': 'text/event-stream',
+          'cache-control': 'no-store',
+          connection: 'keep-alive',
+        });
         res.write(': hello\n\n');
         streams.add(res);
         req.on('close', () => streams.delete(res));
@@ -1769,13 +2625,21 @@ export async function startFakeAdmin(opts = {}) {
       if (!site) throw new Error(`no site ${siteId}`);
       const host = site.domains[0] ?? 'example.com';
       const now = Date.now();
-      const ongoing = state.sessions.find((x) => x.site_id === site.id && (!visitorId || x.visitor_id === visitorId) && now - Date.parse(x.last_seen_at) < 30 * 60e3 && (visitorId || Math.random() < 0.5));
+      const ongoing = state.sessions.find(
+        (x) =>
+          x.site_id === site.id &&
+          (!visitorId || x.visitor_id === visitorId) &&
+          now - Date.parse(x.last_seen_at) < 30 * 60e3 &&
+          (visitorId || Math.random() < 0.5),
+      );
       if (ongoing) {
         ongoing.events.push({ name: 'pageview', url: `https://${host}${path}`, path, at: iso(now), props: null });
         ongoing.pageviews += 1;
         ongoing.last_seen_at = iso(now);
       } else {
-        const origin = referrer ? { channel: 'Referral', source: hostOf(referrer), referrer, landing: [path] } : { channel: 'Direct', source: null, referrer: null, landing: [path] };
+        const origin = referrer
+          ? { channel: 'Referral', source: hostOf(referrer), referrer, landing: [path] }
+          : { channel: 'Direct', source: null, referrer: null, landing: [path] };
         makeSession(state, { site, at: now, origin, host, pages: [path], visitorId });
         state.sessions.sort((a, b) => (a.started_at < b.started_at ? 1 : a.started_at > b.started_at ? -1 : 0));
       }
@@ -1802,7 +2666,14 @@ export async function startFakeAdmin(opts = {}) {
       emit('connection', c.id);
     },
     /** Connect a provider as POST /api/connections/{provider} would (no deliveries yet). */
-    connect(provider = 'whop', { environment = 'production', api_key = provider === 'whop' ? 'apik_live_8f2c19ab3f9a' : 'pdl_live_apikey_01h7k2c4d1e7', company_id = 'biz_Qm4Lx2Vn8' } = {}) {
+    connect(
+      provider = 'whop',
+      {
+        environment = 'production',
+        api_key = provider === 'whop' ? 'apik_live_8f2c19ab3f9a' : 'pdl_live_apikey_01h7k2c4d1e7',
+        company_id = 'biz_Qm4Lx2Vn8',
+      } = {},
+    ) {
       const conn = addConnection(state, { provider, api_key, company_id, environment });
       emit('connection', conn.id);
       return conn;

@@ -26,7 +26,10 @@ export function isCI() {
 }
 
 export async function startFakeProviders() {
-  if (!haveFakes()) throw new Error(`faurya-fakes binary not found at ${fakesBin}: run cargo build -p faurya-fakes (or set FAURYA_FAKES_BIN)`);
+  if (!haveFakes())
+    throw new Error(
+      `faurya-fakes binary not found at ${fakesBin}: run cargo build -p faurya-fakes (or set FAURYA_FAKES_BIN)`,
+    );
   const child = spawn(fakesBin, ['127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const lines = [];
   readline.createInterface({ input: child.stderr }).on('line', (l) => lines.push(l));
@@ -62,8 +65,10 @@ export async function startFakeProviders() {
     base,
     whopBase: info['Whop API base'],
     paddleBase: info['Paddle API base'],
-    addWhopKey: (key, company_id, can_manage_webhooks = true) => control('POST', '/whop/keys', { key, company_id, can_manage_webhooks }),
-    addPaddleKey: (key, can_read = true, can_write = true) => control('POST', '/paddle/keys', { key, can_read, can_write }),
+    addWhopKey: (key, company_id, can_manage_webhooks = true) =>
+      control('POST', '/whop/keys', { key, company_id, can_manage_webhooks }),
+    addPaddleKey: (key, can_read = true, can_write = true) =>
+      control('POST', '/paddle/keys', { key, can_read, can_write }),
     fail: (failure) => control('POST', '/fail', failure),
     requests: async () => (await control('GET', '/requests')).requests,
     state: () => control('GET', '/state'),

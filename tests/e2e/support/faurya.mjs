@@ -42,7 +42,16 @@ export async function startFaurya(opts = {}) {
 
   const child = spawn(
     fauryaBin,
-    ['serve', '--data-dir', dataDir, '--public-addr', '127.0.0.1:0', '--admin-addr', '127.0.0.1:0', ...(opts.args ?? [])],
+    [
+      'serve',
+      '--data-dir',
+      dataDir,
+      '--public-addr',
+      '127.0.0.1:0',
+      '--admin-addr',
+      '127.0.0.1:0',
+      ...(opts.args ?? []),
+    ],
     { env, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const lines = [];
@@ -54,10 +63,12 @@ export async function startFaurya(opts = {}) {
   const out = readline.createInterface({ input: child.stdout });
 
   let exited = false;
-  const exit = new Promise((resolve) => child.once('exit', (code, signal) => {
-    exited = true;
-    resolve({ code, signal });
-  }));
+  const exit = new Promise((resolve) =>
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve({ code, signal });
+    }),
+  );
 
   const cleanup = async () => {
     if (!exited) {

@@ -17,12 +17,18 @@ const bare = args.includes('--bare');
 const diskFull = args.includes('--disk-full');
 const outDir = path.resolve(args.find((a) => !a.startsWith('--')) ?? '/tmp/faurya-preview');
 
-const fake = await startFakeAdmin({ seed: !bare, features: bare ? [] : undefined, port: serveOnly ? 5174 : 0, store: serveOnly && diskFull ? DISK_FULL : undefined });
+const fake = await startFakeAdmin({
+  seed: !bare,
+  features: bare ? [] : undefined,
+  port: serveOnly ? 5174 : 0,
+  store: serveOnly && diskFull ? DISK_FULL : undefined,
+});
 if (serveOnly) {
   console.log(`Fake admin API with sample data: ${fake.loginUrl}`);
   // A visitor now and then, so live visitors and the sessions list move.
   const paths = ['/', '/pricing', '/features/sync', '/blog/why-local-first', '/signup'];
-  if (!bare) setInterval(() => fake.pageview(undefined, { path: paths[Math.floor(Math.random() * paths.length)] }), 7000);
+  if (!bare)
+    setInterval(() => fake.pageview(undefined, { path: paths[Math.floor(Math.random() * paths.length)] }), 7000);
 } else {
   await mkdir(outDir, { recursive: true });
   const browser = await launchChromium();
@@ -41,11 +47,17 @@ if (serveOnly) {
       const first = fake.state.events.find((e) => e.status === 'processed');
       await page.goto(`${fake.url}/#/webhooks/${first.id}`);
       await page.waitForTimeout(700);
-      await page.screenshot({ path: path.join(outDir, `webhooks-detail${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
+      await page.screenshot({
+        path: path.join(outDir, `webhooks-detail${scheme === 'dark' ? '-dark' : ''}.png`),
+        fullPage: true,
+      });
       const visit = fake.state.sessions.find((x) => x.pageviews > 3 && x.utm_campaign);
       await page.goto(`${fake.url}/#/sessions/${visit.id}`);
       await page.waitForTimeout(700);
-      await page.screenshot({ path: path.join(outDir, `sessions-detail${scheme === 'dark' ? '-dark' : ''}.png`), fullPage: true });
+      await page.screenshot({
+        path: path.join(outDir, `sessions-detail${scheme === 'dark' ? '-dark' : ''}.png`),
+        fullPage: true,
+      });
     }
     await context.close();
   }
@@ -64,7 +76,11 @@ async function sectionShot(page, locator, file, pad = 16) {
   const scrollY = await page.evaluate(() => window.scrollY);
   const x = Math.max(0, box.x - pad);
   const y = Math.max(0, box.y + scrollY - pad);
-  await page.screenshot({ path: file, fullPage: true, clip: { x, y, width: Math.min(view.width - x, box.width + 2 * pad), height: box.height + 2 * pad } });
+  await page.screenshot({
+    path: file,
+    fullPage: true,
+    clip: { x, y, width: Math.min(view.width - x, box.width + 2 * pad), height: box.height + 2 * pad },
+  });
 }
 
 async function attributionShots(page, scheme) {
