@@ -48,6 +48,8 @@ pub struct AppState {
     pub tunnel: Arc<crate::tunnel::Tunnel>,
     /// Keeps provider webhooks pointed at the public URL.
     pub webhook_sync: Arc<crate::webhook_sync::WebhookSync>,
+    /// Checks for missed payments in progress, one per connection.
+    pub backfill: Arc<crate::backfill::Checks>,
     /// Sites, the event endpoint and sessions.
     pub tracking: Arc<crate::tracking::Tracking>,
 }
@@ -235,6 +237,7 @@ impl App {
             live,
             tunnel: tunnel.clone(),
             webhook_sync: Arc::default(),
+            backfill: Arc::default(),
             tracking,
         };
 

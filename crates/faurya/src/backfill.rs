@@ -9,7 +9,8 @@
 //! Whop: `GET /payments?company_id=…` (needs `payment:basic:read`), paid ones. Paddle:
 //! `GET /transactions?status=paid,completed&updated_at[GT]=…` (needs `transaction.read`).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -43,6 +44,19 @@ pub struct BackfillState {
     pub attempted_at: Option<i64>,
 }
 
+/// One check at a time per connection. A scheduled check (the tunnel came back) can meet one the
+/// founder asked for: each reads the saved state, and the later save would drop what the other
+/// recorded (both would also list and compare the same payments for nothing).
+#[derive(Default)]
+pub struct Checks(Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>);
+
+impl Checks {
+    async fn one_at_a_time(&self, connection_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self.0.lock().expect("backfill locks").entry(connection_id.to_string()).or_default().clone();
+        lock.lock_owned().await
+    }
+}
+
 fn settings_key(connection_id: &str) -> String {
     format!("backfill.{connection_id}")
 }
@@ -65,6 +79,7 @@ pub fn states(conn: &rusqlite::Connection) -> store::Result<std::collections::Ha
 /// A provider refusal (a key without the read permission, an outage) is kept on the connection
 /// and returned in the state, not as an error: deliveries keep working without backfill.
 pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillState, ApiError> {
+    let _only = state.backfill.one_at_a_time(connection_id).await;
     let row = connections::load_active(state, connection_id).await?;
     let provider = Provider::parse(&row.provider).ok_or_else(|| ApiError::Internal("provider".into()))?;
     let id = row.id.clone();

@@ -89,6 +89,33 @@ async fn missed_payments_are_recovered_once_and_a_late_webhook_counts_once() {
 }
 
 #[tokio::test]
+async fn checks_that_meet_run_one_after_the_other_and_keep_the_count() {
+    let (t, fakes) = app_with_fakes().await;
+    fakes.add_whop_key(KEY, COMPANY, true);
+    let (status, connection) =
+        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{connection}");
+    let id = connection["id"].as_str().unwrap().to_string();
+    for n in 0..5 {
+        fakes.seed_whop_payment(COMPANY, listed(&format!("pay_gap{n}"), 1.0 + n as f64, "paid", json!({})));
+    }
+
+    let path = format!("/connections/{id}/backfill");
+    let (a, b, c) = tokio::join!(t.post(&path, json!({})), t.post(&path, json!({})), t.post(&path, json!({})));
+    let checks = [a, b, c];
+    for (status, check) in &checks {
+        assert_eq!(*status, StatusCode::OK, "{check}");
+    }
+    let found: Vec<i64> = checks.iter().map(|(_, c)| c["recovered_last"].as_i64().unwrap()).collect();
+    assert_eq!(found.iter().sum::<i64>(), 5, "each payment recovered by exactly one check: {found:?}");
+    let (_, view) = t.get(&format!("/connections/{id}")).await;
+    assert_eq!(view["backfill"]["recovered_total"], 5, "no check's count lost: {view}");
+    let (_, list) = t.get("/payments").await;
+    assert_eq!(list["payments"].as_array().unwrap().len(), 5, "{list}");
+    t.stop().await;
+}
+
+#[tokio::test]
 async fn a_key_without_the_read_permission_is_reported_and_nothing_breaks() {
     let (t, fakes) = app_with_fakes().await;
     fakes.add_whop_key_with(WhopKey {

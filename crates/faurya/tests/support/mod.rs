@@ -34,6 +34,17 @@ pub async fn app_with_fakes() -> (TestApp, faurya_fakes::FakeProviders) {
     .await;
     let (status, body) = t.put("/settings", serde_json::json!({"public_url": PUBLIC_URL})).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // The saved URL brings the tunnel up, which starts a scheduled check for missed payments;
+    // waiting for it here keeps that check from meeting the one a test asks for.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let (_, settings) = t.get("/settings").await;
+        if settings["tunnel"]["state"] == "up" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the tunnel never came up: {settings}");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
     (t, fakes)
 }
 
