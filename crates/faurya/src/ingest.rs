@@ -435,7 +435,11 @@ async fn wait_for_a_lull(state: &AppState, backlog_since: tokio::time::Instant) 
     }
 }
 
-const MAX_DEFERRAL: std::time::Duration = std::time::Duration::from_secs(1);
+/// How long a burst may go on before processing runs beside it. Processing beside the load costs
+/// acknowledgements about a fifth of their rate and raises their p99 by a few ms (its pages ride
+/// on their flushes; docs/BENCHMARKS.md), so it waits out any burst a provider plausibly sends
+/// (a retry storm after an outage is seconds long); payments then show up seconds late.
+const MAX_DEFERRAL: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The keys of the site a connection's payments belong to (to check attribution tokens).
 pub async fn site_keys_of(state: &AppState, connection_id: &str) -> Result<Option<Arc<SiteKeys>>, ApiError> {

@@ -40,11 +40,8 @@ impl Inserted {
 /// first of its delivery id or a repeat.
 pub fn insert(conn: &Connection, new: &NewDelivery<'_>) -> Result<Inserted> {
     let original: Option<i64> = conn
-        .query_row(
-            "SELECT id FROM deliveries WHERE provider = ?1 AND delivery_id = ?2 AND duplicate_of IS NULL",
-            params![new.provider, new.delivery_id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT id FROM deliveries WHERE provider = ?1 AND delivery_id = ?2 AND duplicate_of IS NULL")?
+        .query_row(params![new.provider, new.delivery_id], |r| r.get(0))
         .optional()?;
     let status = if original.is_some() { "duplicate" } else { "received" };
     let note = original.map(|of| format!("repeat of d_{of}: same delivery id, not processed again"));
