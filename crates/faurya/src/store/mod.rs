@@ -1,10 +1,12 @@
 //! The SQLite store: one writer thread that commits in groups, a small pool of readers.
 //!
 //! Why a writer thread: SQLite allows one writer at a time, and every acknowledged webhook must
-//! be fsynced before the provider gets its 2xx. One thread that drains a queue and commits all
-//! waiting writes in one transaction pays one fsync for the whole group, so throughput grows
-//! with load instead of being capped at one fsync per delivery. Async code never blocks on
-//! SQLite: writes go through a channel, reads through `spawn_blocking`.
+//! be flushed to disk before the provider gets its 2xx. One thread that drains a queue and
+//! commits all waiting writes in one transaction needs one flush for the whole group, so
+//! throughput grows with load instead of being capped at one flush per delivery. The flush runs
+//! on a thread of its own (`flusher.rs`), so the writer commits the next group meanwhile, and
+//! checkpoints on another (`checkpointer.rs`). Async code never blocks on SQLite: writes go
+//! through a channel, reads through `spawn_blocking`.
 
 mod checkpointer;
 mod flusher;
@@ -210,8 +212,10 @@ fn create_private(path: &Path) {
     }
 }
 
-/// Per-connection settings. WAL lets readers run while the writer commits; `synchronous=FULL`
-/// fsyncs the WAL at every commit, because an acknowledged delivery must survive a power cut.
+/// Per-connection settings. WAL lets readers run while the writer commits. `synchronous=FULL`
+/// (flush at every commit) is the default for every connection; the writer's own connection
+/// switches to NORMAL and has its commits flushed by the flush thread before anyone hears Ok
+/// (writer.rs, flusher.rs): an acknowledged delivery must survive a power cut either way.
 fn configure(conn: &Connection, read_only: bool) -> Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     // Hot statements are prepared once per connection (`prepare_cached`): preparing is parsing
