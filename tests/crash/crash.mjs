@@ -253,7 +253,8 @@ class Serve {
       // A kept-alive connection the server closed while idle (its header deadline, or while this
       // process was busy checking and did not notice): HTTP/1.1 lets a server do that at any
       // time, and a client sends an idempotent request again on a new connection.
-      if (method === 'GET' && !retried && ['UND_ERR_SOCKET', 'ECONNRESET'].includes(e.cause?.code)) return null;
+      if (method === 'GET' && !retried && ['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE'].includes(e.cause?.code))
+        return null;
       // Say which call and why (undici hides the socket error in `cause`).
       throw new Error(`${method} ${p}: ${e.message} (${e.cause?.code ?? e.cause?.message ?? 'no cause'})`);
     });
