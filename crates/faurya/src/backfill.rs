@@ -148,12 +148,12 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
             .read(move |conn| {
                 let mut stmt = conn.prepare_cached(
                     "SELECT 1 FROM payments WHERE provider = ?1 AND provider_payment_id = ?2
-                     UNION ALL SELECT 1 FROM deliveries WHERE provider = ?1 AND delivery_id = 'backfill:' || ?2
+                     UNION ALL SELECT 1 FROM deliveries WHERE provider = ?1 AND delivery_id = ?3 || ?2
                      LIMIT 1",
                 )?;
                 let mut known = HashSet::new();
                 for id in ids {
-                    if stmt.exists(rusqlite::params![provider_name, &id])? {
+                    if stmt.exists(rusqlite::params![provider_name, &id, deliveries::BACKFILL_PREFIX])? {
                         known.insert(id);
                     }
                 }
@@ -182,7 +182,7 @@ pub async fn check(state: &AppState, connection_id: &str) -> Result<BackfillStat
                     &NewDelivery {
                         connection_id: &connection,
                         provider: provider.as_str(),
-                        delivery_id: &format!("backfill:{payment_id}"),
+                        delivery_id: &format!("{}{payment_id}", deliveries::BACKFILL_PREFIX),
                         event_type: Some(&event_type),
                         received_at: now_ms(),
                         headers_json: &headers,

@@ -52,7 +52,7 @@ const HOP_HEADERS: &[&str] = &[
 /// itself (a backfilled payment, a revenue API call), which has no signed original to pass on.
 /// The inspector offers "Forward again" by the same rule.
 pub fn forwardable(provider: &str, delivery_id: &str) -> bool {
-    provider != "api" && !delivery_id.starts_with("backfill:")
+    provider != "api" && !delivery_id.starts_with(crate::store::deliveries::BACKFILL_PREFIX)
 }
 
 /// Checks a target URL typed by the founder: http(s), a host, no credentials or fragment.

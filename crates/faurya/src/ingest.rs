@@ -115,6 +115,13 @@ pub struct IngestSettings {
 
 impl IngestSettings {
     /// Whether deliveries are arriving: one is in flight, or one arrived within [`LULL`].
+    /// A verified delivery arrives: counted as unanswered until the guard drops.
+    fn arrive(&self) -> Unanswered<'_> {
+        self.last_arrival_ms.store(self.started.elapsed().as_millis() as u64, Ordering::Release);
+        let before = self.in_flight.fetch_add(1, Ordering::AcqRel);
+        Unanswered(&self.in_flight, before)
+    }
+
     fn busy(&self) -> bool {
         let since_last =
             (self.started.elapsed().as_millis() as u64).saturating_sub(self.last_arrival_ms.load(Ordering::Acquire));
@@ -141,24 +148,20 @@ impl Default for IngestSettings {
 /// Up to this many deliveries in flight, each is processed inside its acknowledged transaction
 /// (its answer says "processed"). Beyond it (a burst, a retry storm), the acknowledged
 /// transaction only stores the delivery, and processing follows in the background: the 2xx
-/// then waits for one insert and the group's fsync, not for payments, rollups and the index.
+/// then waits for one insert and the group's flush, not for payments, rollups and the index.
 const PROCESS_INLINE_UP_TO: usize = 4;
 
-/// Counts a delivery in flight for as long as it lives.
-struct InFlight<'a>(&'a AtomicUsize, usize);
+/// A verified delivery not answered yet, counted in `in_flight` for as long as it lives; it knows
+/// how many were ahead of it.
+struct Unanswered<'a>(&'a AtomicUsize, usize);
 
-impl<'a> InFlight<'a> {
-    fn enter(counter: &'a AtomicUsize) -> Self {
-        let before = counter.fetch_add(1, Ordering::AcqRel);
-        Self(counter, before)
-    }
-
+impl Unanswered<'_> {
     fn inline(&self) -> bool {
         self.1 < PROCESS_INLINE_UP_TO
     }
 }
 
-impl Drop for InFlight<'_> {
+impl Drop for Unanswered<'_> {
     fn drop(&mut self) {
         self.0.fetch_sub(1, Ordering::AcqRel);
     }
@@ -320,9 +323,7 @@ pub async fn receive(
         .await);
     }
 
-    let load = InFlight::enter(&state.ingest.in_flight);
-    let ingest = &state.ingest;
-    ingest.last_arrival_ms.store(ingest.started.elapsed().as_millis() as u64, Ordering::Release);
+    let load = state.ingest.arrive();
     let inline = load.inline();
     // Parsed here only when processed here; in a burst the background processor parses it.
     let parsed = inline.then(|| parse(provider, &body));

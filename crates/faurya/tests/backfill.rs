@@ -23,6 +23,14 @@ fn listed(id: &str, total: f64, status: &str, metadata: Value) -> Value {
     })
 }
 
+/// Connects the Whop key the fakes know; answers the connection's id.
+async fn connect_whop(t: &support::TestApp) -> String {
+    let (status, connection) =
+        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
+    assert_eq!(status, StatusCode::CREATED, "{connection}");
+    connection["id"].as_str().unwrap().to_string()
+}
+
 fn webhook_body(payment: &Value) -> String {
     json!({"id": "msg_late", "type": "payment.succeeded", "data": payment}).to_string()
 }
@@ -31,10 +39,7 @@ fn webhook_body(payment: &Value) -> String {
 async fn missed_payments_are_recovered_once_and_a_late_webhook_counts_once() {
     let (t, fakes) = app_with_fakes().await;
     fakes.add_whop_key(KEY, COMPANY, true);
-    let (status, connection) =
-        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{connection}");
-    let id = connection["id"].as_str().unwrap().to_string();
+    let id = connect_whop(&t).await;
     let secret = fakes.secrets().pop().unwrap();
     let url = format!("{}/webhooks/whop/{id}", t.public);
 
@@ -92,10 +97,7 @@ async fn missed_payments_are_recovered_once_and_a_late_webhook_counts_once() {
 async fn checks_that_meet_run_one_after_the_other_and_keep_the_count() {
     let (t, fakes) = app_with_fakes().await;
     fakes.add_whop_key(KEY, COMPANY, true);
-    let (status, connection) =
-        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
-    assert_eq!(status, StatusCode::CREATED, "{connection}");
-    let id = connection["id"].as_str().unwrap().to_string();
+    let id = connect_whop(&t).await;
     for n in 0..5 {
         fakes.seed_whop_payment(COMPANY, listed(&format!("pay_gap{n}"), 1.0 + n as f64, "paid", json!({})));
     }
@@ -124,9 +126,7 @@ async fn a_key_without_the_read_permission_is_reported_and_nothing_breaks() {
         can_manage_webhooks: true,
         can_read_payments: false,
     });
-    let (_, connection) =
-        t.post("/connections/whop", json!({"api_key": KEY, "company_id": COMPANY, "environment": "production"})).await;
-    let id = connection["id"].as_str().unwrap().to_string();
+    let id = connect_whop(&t).await;
     fakes.seed_whop_payment(COMPANY, listed("pay_x", 1.0, "paid", json!({})));
     let (status, check) = t.post(&format!("/connections/{id}/backfill"), json!({})).await;
     assert_eq!(status, StatusCode::OK, "{check}");

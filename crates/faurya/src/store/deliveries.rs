@@ -5,6 +5,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{Result, StoreError};
 
+/// How the delivery id of a payment recorded by "Check for missed payments" begins (followed by
+/// the provider's payment id): no provider sent it, so it is never forwarded.
+pub const BACKFILL_PREFIX: &str = "backfill:";
+
 /// Rejected attempts kept; older ones are dropped as new ones arrive.
 pub const REJECTED_KEEP: i64 = 1000;
 /// Bytes of a rejected body kept (the full size is recorded beside it).

@@ -59,10 +59,11 @@ fn enqueue_up_to(conn: &Connection, most: i64) -> Result<usize> {
             "INSERT INTO forward_attempts (delivery, url, attempt, manual, state, created_at, next_attempt_at)
          SELECT d.id, c.forward_url, 1, 0, 'pending', ?3, ?3
          FROM deliveries d JOIN connections c ON c.id = d.connection_id
-         WHERE d.id > ?1 AND d.id <= ?2 AND c.forward_url IS NOT NULL AND d.delivery_id NOT LIKE 'backfill:%'
+         WHERE d.id > ?1 AND d.id <= ?2 AND c.forward_url IS NOT NULL
+               AND d.delivery_id NOT LIKE ?4 || '%'
          ORDER BY d.id",
         )?
-        .execute(params![cursor, upto, now])?;
+        .execute(params![cursor, upto, now, super::deliveries::BACKFILL_PREFIX])?;
     settings::set(conn, CURSOR_KEY, &upto.to_string())?;
     Ok(queued)
 }
