@@ -91,6 +91,8 @@ async fn run(count: usize, levels: Vec<usize>) {
     for &concurrency in &levels {
         let dir = tempfile::tempdir().unwrap();
         let mut config = Config::ephemeral(dir.path().join("data"));
+        // As `faurya serve` runs (ephemeral configs, for tests, skip the WAL preallocation).
+        config.wal_preallocate = faurya::store::WAL_PREALLOCATE;
         config.admin_token = Some("bench-admin-token-0123456789".into());
         config.master_key = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
         config.whop_api_base = Some(fakes.whop_base());

@@ -114,6 +114,8 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
     runtime.block_on(async move {
         let mut config = Config::ephemeral(&data);
+        // As `faurya serve` runs (ephemeral configs, for tests, skip the WAL preallocation).
+        config.wal_preallocate = faurya::store::WAL_PREALLOCATE;
         config.admin_token = Some(TOKEN.into());
         config.master_key = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
         let app = App::start(config).await.unwrap();

@@ -34,6 +34,8 @@ fn now_ms() -> i64 {
 
 fn config(dir: &std::path::Path) -> Config {
     let mut config = Config::ephemeral(dir.join("data"));
+    // As `faurya serve` runs (ephemeral configs, for tests, skip the WAL preallocation).
+    config.wal_preallocate = faurya::store::WAL_PREALLOCATE;
     config.admin_token = Some(TOKEN.into());
     config.master_key = Some("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=".into());
     config.public_url = Some("https://bench.example.com".into());

@@ -298,7 +298,7 @@ fn open_data_dir(config: &Config) -> Result<Opened, StartError> {
     let db = config.db_path();
     let store_exists = std::fs::metadata(&db).is_ok_and(|m| m.len() > 0);
     // The store first: a database this version cannot read is the clearer error.
-    let store = Store::open(&db)?;
+    let store = Store::open_with(&db, crate::store::Options { wal_preallocate: config.wal_preallocate })?;
     let (key, key_source) = secrets::load_master_key(dir, config.master_key.as_deref(), config.keychain, store_exists)?;
     let sealer = Sealer::new(key.bytes());
     let token = match &config.admin_token {

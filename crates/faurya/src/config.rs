@@ -158,6 +158,10 @@ pub struct Config {
     /// Run by the desktop shell (not a flag: the shell sets it), which offers notifications and
     /// start at login; `faurya serve` has neither.
     pub desktop: bool,
+    /// Bytes of the database's write-ahead log preallocated at start (`store::Options`; not a
+    /// flag). [`crate::store::WAL_PREALLOCATE`] for `faurya serve` and the desktop app; 0 in
+    /// [`Config::ephemeral`], whose short-lived stores would write it for nothing.
+    pub wal_preallocate: u64,
 }
 
 /// How the tunnel and the webhook URL sync run. Only the backend choice and the cloudflared path
@@ -269,6 +273,7 @@ impl Config {
                 ..TunnelOptions::default()
             },
             desktop: false,
+            wal_preallocate: crate::store::WAL_PREALLOCATE,
         })
     }
 
@@ -290,6 +295,7 @@ impl Config {
             provider_retry: RetryPolicy::default(),
             tunnel: TunnelOptions::default(),
             desktop: false,
+            wal_preallocate: 0,
         }
     }
 

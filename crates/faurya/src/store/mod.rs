@@ -11,6 +11,7 @@
 mod checkpointer;
 mod flusher;
 mod migrations;
+mod preallocate;
 mod writer;
 
 pub mod attribution;
@@ -87,6 +88,18 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How a store is opened.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Options {
+    /// Bytes of zeros the write-ahead log file is given when the store opens, so that a burst's
+    /// flushes write data only, not the file's growth (preallocate.rs); 0 lets it grow as
+    /// SQLite writes. Skipped when less than four times that is free.
+    pub wal_preallocate: u64,
+}
+
+/// What `faurya serve` and the desktop app preallocate: all the WAL that SQLite keeps.
+pub const WAL_PREALLOCATE: u64 = checkpointer::JOURNAL_SIZE_LIMIT as u64;
+
 /// Handle to the database; cheap to clone.
 #[derive(Clone)]
 pub struct Store {
@@ -114,6 +127,11 @@ impl Store {
     /// Opens (creating if needed) and migrates the database. Blocking: call before the runtime
     /// serves requests, or from `spawn_blocking`.
     pub fn open(path: &Path) -> Result<Self> {
+        Self::open_with(path, Options::default())
+    }
+
+    /// [`Store::open`], with options.
+    pub fn open_with(path: &Path, options: Options) -> Result<Self> {
         create_private(path);
         let mut conn = Connection::open(path)?;
         configure(&conn, false)?;
@@ -124,7 +142,7 @@ impl Store {
         conn.pragma_update(None, "journal_size_limit", checkpointer::JOURNAL_SIZE_LIMIT)?;
         let activity = Arc::new(checkpointer::Activity::default());
         let checkpointer = Mutex::new(checkpointer::Checkpointer::start(path, activity.clone())?);
-        let writer = Writer::start(conn, activity)?;
+        let writer = Writer::start(conn, activity, options.wal_preallocate)?;
         Ok(Self {
             inner: Arc::new(Inner { path: path.to_path_buf(), writer, readers: Mutex::new(Vec::new()), checkpointer }),
         })

@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::checkpointer::Activity;
 use super::flusher::{Batch, Flush, Flusher, WalFile};
+use super::preallocate::{Outcome, preallocate};
 use super::{Result, StoreError};
 
 /// Jobs taken into one transaction at most; bounds the latency one group adds.
@@ -103,8 +104,9 @@ pub(super) struct Writer {
 }
 
 impl Writer {
-    /// Starts the writer on `conn`, a connection to a database file in WAL mode.
-    pub(super) fn start(conn: Connection, activity: Arc<Activity>) -> Result<Self> {
+    /// Starts the writer on `conn`, a connection to a database file in WAL mode. With
+    /// `wal_room` above 0, the writer first gives the WAL file that many bytes (preallocate.rs).
+    pub(super) fn start(conn: Connection, activity: Arc<Activity>, wal_room: u64) -> Result<Self> {
         let wal = match conn.path() {
             Some(path) if !path.is_empty() => PathBuf::from(format!("{path}-wal")),
             _ => return Err(StoreError::Write("the writer needs a database file".into())),
@@ -114,17 +116,29 @@ impl Writer {
         // both files, as under FULL.)
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "temp_store", "MEMORY")?;
-        Self::start_with(conn, Box::new(WalFile::new(wal)), activity)
+        let room = (wal_room > 0).then(|| (wal.clone(), wal_room));
+        Self::start_with(conn, Box::new(WalFile::new(wal)), activity, room)
     }
 
-    fn start_with(conn: Connection, flush: Box<dyn Flush>, activity: Arc<Activity>) -> Result<Self> {
+    fn start_with(
+        conn: Connection,
+        flush: Box<dyn Flush>,
+        activity: Arc<Activity>,
+        wal_room: Option<(PathBuf, u64)>,
+    ) -> Result<Self> {
         let (tx, rx) = mpsc::channel(QUEUE);
         let health = Arc::new(Mutex::new(super::Health { writable: true, error: None, since: None }));
         let flusher = Flusher::start(flush, health.clone())?;
         let thread = WriterThread { conn, health: health.clone(), flusher, activity, epoch: 0 };
         std::thread::Builder::new()
             .name("faurya-db-writer".into())
-            .spawn(move || thread.run(rx))
+            .spawn(move || {
+                // Here, before the first commit: only this thread's connection appends to the WAL.
+                if let Some((wal, bytes)) = wal_room {
+                    make_room(&wal, bytes);
+                }
+                thread.run(rx)
+            })
             .map_err(|e| StoreError::Panicked(format!("could not start the writer thread: {e}")))?;
         Ok(Self { tx, health })
     }
@@ -160,6 +174,19 @@ impl Writer {
         if self.tx.send(Message::Close(done_tx)).await.is_ok() {
             let _ = done_rx.await;
         }
+    }
+}
+
+/// Preallocates the WAL; a failure costs speed only, so it is logged and the store goes on.
+fn make_room(wal: &std::path::Path, bytes: u64) {
+    match preallocate(wal, bytes) {
+        Ok(Outcome::Grew(grew)) => tracing::debug!(bytes = grew, "write-ahead log preallocated"),
+        Ok(Outcome::Enough) => {}
+        Ok(Outcome::LowOnSpace { free }) => tracing::info!(
+            free_mib = free >> 20,
+            "little disk space left: the write-ahead log grows as needed instead of being preallocated"
+        ),
+        Err(e) => tracing::warn!(error = %e, "could not preallocate the write-ahead log; it grows as needed"),
     }
 }
 
@@ -376,6 +403,42 @@ mod tests {
     use super::super::Store;
     use super::*;
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_preallocated_log_keeps_every_commit_across_a_crash() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let wal = dir.path().join("t.db-wal");
+        let room = 2 << 20;
+        let store = Store::open_with(&path, super::super::Options { wal_preallocate: room }).unwrap();
+        store.write(|c| Ok(c.execute_batch("CREATE TABLE t (n INTEGER)")?)).await.unwrap();
+        assert!(std::fs::metadata(&wal).unwrap().len() >= room, "the writer preallocates before its first commit");
+        for n in 0..50 {
+            store.write(move |c| Ok(c.execute("INSERT INTO t VALUES (?1)", [n]).map(|_| ())?)).await.unwrap();
+        }
+        // What a power cut leaves: both files as they are now, frames followed by zeros, and no
+        // clean close (which would checkpoint and delete the log).
+        let crashed = tempfile::tempdir().unwrap();
+        std::fs::copy(&path, crashed.path().join("t.db")).unwrap();
+        std::fs::copy(&wal, crashed.path().join("t.db-wal")).unwrap();
+        let recovered = Store::open(&crashed.path().join("t.db")).unwrap();
+        let (count, sum): (i64, i64) = recovered
+            .read(|c| Ok(c.query_row("SELECT count(*), sum(n) FROM t", [], |r| Ok((r.get(0)?, r.get(1)?)))?))
+            .await
+            .unwrap();
+        assert_eq!((count, sum), (50, (0..50).sum()));
+        recovered.close().await;
+        store.close().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn without_preallocation_the_log_grows_as_written() {
+        let (dir, store) = store();
+        store.write(|c| Ok(c.execute_batch("CREATE TABLE t (n INTEGER)")?)).await.unwrap();
+        let wal = std::fs::metadata(dir.path().join("t.db-wal")).unwrap().len();
+        assert!(wal < 1 << 20, "{wal} bytes");
+        store.close().await;
+    }
+
     fn store() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("t.db")).unwrap();
@@ -451,7 +514,7 @@ mod tests {
         conn.execute_batch("CREATE TABLE t (k TEXT PRIMARY KEY, pad BLOB)").unwrap();
         let (tx, outcomes) = std::sync::mpsc::channel();
         let wal = WalFile::new(dir.path().join("g.db-wal"));
-        let writer = Writer::start_with(conn, Box::new(Gated { outcomes, wal }), Arc::default()).unwrap();
+        let writer = Writer::start_with(conn, Box::new(Gated { outcomes, wal }), Arc::default(), None).unwrap();
         (dir, writer, tx)
     }
 
