@@ -10,7 +10,7 @@ export interface Snippet {
 }
 
 export function whopCheckoutSnippet(env: Environment, companyId: string | null): Snippet {
-  const host = env === 'sandbox' ? 'https://sandbox-api.whop.com' : 'https://api.whop.com';
+  const host = whopHost(env);
   return {
     filename: 'app/api/checkout/route.ts',
     language: 'TypeScript (Next.js App Router)',
@@ -57,7 +57,7 @@ export async function POST(req: Request) {
 }
 
 export function paddleCheckoutSnippet(env: Environment): Snippet {
-  const host = env === 'sandbox' ? 'https://sandbox-api.paddle.com' : 'https://api.paddle.com';
+  const host = paddleHost(env);
   return {
     filename: 'app/api/checkout/route.ts',
     language: 'TypeScript (Next.js App Router)',
