@@ -5,8 +5,10 @@
 //! commits all waiting writes in one transaction needs one flush for the whole group, so
 //! throughput grows with load instead of being capped at one flush per delivery. The flush runs
 //! on a thread of its own (`flusher.rs`), so the writer commits the next group meanwhile, and
-//! checkpoints on another (`checkpointer.rs`). Async code never blocks on SQLite: writes go
-//! through a channel, reads through `spawn_blocking`.
+//! checkpoints on another (`checkpointer.rs`). Before its first commit the writer gives the WAL
+//! file its room on disk (`preallocate.rs`), so flushes under load write data, not the file's
+//! growth. Async code never blocks on SQLite: writes go through a channel, reads through
+//! `spawn_blocking`.
 
 mod checkpointer;
 mod flusher;
